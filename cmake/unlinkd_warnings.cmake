@@ -15,3 +15,21 @@ if(UNLINKD_SANITIZE)
       -Wno-maybe-uninitialized -Wno-stringop-overflow -Wno-stringop-overread)
   endif()
 endif()
+
+# The fuzz build (scripts/fuzz): the parser library is instrumented for
+# libFuzzer's coverage and checked by ASan and UBSan; the fuzz targets in
+# tests/fuzz/ link the fuzzer runtime itself. UB stops the run like a crash.
+# _GLIBCXX_ASSERTIONS adds bounds checks that ASan cannot see (indexing
+# within a vector's capacity); it does not change the ABI.
+if(UNLINKD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR
+      "UNLINKD_FUZZ needs clang (libFuzzer is part of clang; g++ has none), but the C++ "
+      "compiler is ${CMAKE_CXX_COMPILER_ID} (${CMAKE_CXX_COMPILER}). Configure a fresh tree "
+      "with CC=clang CXX=clang++, or run scripts/fuzz.")
+  endif()
+  set(UNLINKD_FUZZ_SANITIZERS address,undefined)
+  target_compile_options(unlinkd_warnings INTERFACE
+    -fsanitize=fuzzer-no-link,${UNLINKD_FUZZ_SANITIZERS} -fno-sanitize-recover=all
+    -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS)
+endif()

@@ -45,8 +45,8 @@ constexpr std::array<choice<api_tier>, 4> tier_choices{{
 }};
 
 std::string describe(const rate_limits& l) {
-  return std::to_string(l.qps) + "/s, " + std::to_string(l.qpm) + "/min, " +
-         std::to_string(l.qpd) + "/day";
+  return std::to_string(l.qps) + "/s, " + std::to_string(l.qpm) + "/min, " + std::to_string(l.qpd) +
+         "/day";
 }
 
 class credentials_decoder {
@@ -146,9 +146,9 @@ class credentials_decoder {
       } else if (k == "base_url") {
         keep(p.base_url, read_.url(value, p_path));
       } else {
-        read_.unknown_key(v.key(i), path,
-                          {"app_id", "secret", "access_token", "tier", "qps", "qpm", "qpd",
-                           "base_url"});
+        read_.unknown_key(
+            v.key(i), path,
+            {"app_id", "secret", "access_token", "tier", "qps", "qpm", "qpd", "base_url"});
         ok = false;
       }
     }
@@ -211,7 +211,8 @@ credentials_result parse_credentials(std::string_view bytes, std::string file_na
   return out;
 }
 
-credentials_result load_credentials(const std::string& path, const credentials_file_checks& checks) {
+credentials_result load_credentials(const std::string& path,
+                                    const credentials_file_checks& checks) {
   auto file = read_regular_file(path, max_credentials_bytes);
   if (!file.value) {
     credentials_result out{credentials{}, diagnostics(path)};

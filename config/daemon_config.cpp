@@ -1,5 +1,6 @@
 #include "config/daemon_config.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "config/file_reader.hpp"
@@ -10,7 +11,7 @@
 namespace unlinkd::config {
 
 std::string_view to_string(log_level l) {
-  constexpr std::array<std::string_view, 7> names{"trace", "debug", "info",    "warn",
+  constexpr std::array<std::string_view, 7> names{"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};
   return names[static_cast<std::size_t>(l)];
 }
@@ -35,12 +36,9 @@ bool is_group_name(std::string_view s) {
   if (s.empty() || s.size() > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
     return false;
   }
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(s, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
 class config_decoder {
@@ -72,8 +70,10 @@ class config_decoder {
           if (is_group_name(*name)) {
             field = std::move(*name);
           } else {
-            read_.error(v, k, quote(*name) + " is not a group name (lower-case letters, digits, "
-                                             "'_' and '-', starting with a letter)");
+            read_.error(v, k,
+                        quote(*name) +
+                            " is not a group name (lower-case letters, digits, "
+                            "'_' and '-', starting with a letter)");
           }
         }
       } else if (k == "credentials_file") {
@@ -102,12 +102,11 @@ class config_decoder {
       } else if (k == "log_level") {
         assign(out.level, read_.one_of<log_level>(v, k, level_choices));
       } else {
-        read_.unknown_key(key, "",
-                          {"state_dir", "inbox_dir", "socket", "socket_group", "admin_group",
-                           "credentials_file", "api_base_url", "concurrency",
-                           "max_accounts_per_manifest", "max_manifest_bytes", "retry",
-                           "drain_timeout", "metrics_listen", "webhook_secret_file",
-                           "log_level"});
+        read_.unknown_key(
+            key, "",
+            {"state_dir", "inbox_dir", "socket", "socket_group", "admin_group", "credentials_file",
+             "api_base_url", "concurrency", "max_accounts_per_manifest", "max_manifest_bytes",
+             "retry", "drain_timeout", "metrics_listen", "webhook_secret_file", "log_level"});
       }
     }
     if (!inbox_set) {

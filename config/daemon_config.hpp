@@ -37,8 +37,8 @@ struct daemon_config {
   std::uint64_t max_manifest_bytes = 16ULL * 1024 * 1024;
   retry_policy retry;
   std::chrono::milliseconds drain_timeout{30'000};  // SIGTERM: in-flight steps get this long
-  std::string metrics_listen;       // "" = off; else loopback HOST:PORT
-  std::string webhook_secret_file;  // "" = webhooks unsigned
+  std::string metrics_listen;                       // "" = off; else loopback HOST:PORT
+  std::string webhook_secret_file;                  // "" = webhooks unsigned
   log_level level = log_level::info;
 };
 

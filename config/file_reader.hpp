@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+
 #include <sys/types.h>
 
 namespace unlinkd::config {

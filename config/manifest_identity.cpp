@@ -1,9 +1,9 @@
 #include "config/manifest_identity.hpp"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <stdexcept>
+
+#include <openssl/evp.h>
 
 namespace unlinkd::config {
 
@@ -16,7 +16,7 @@ std::string sha256_hex(std::string_view bytes) {
   }
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2U * length);
+  out.reserve(std::size_t{2} * length);
   for (unsigned int i = 0; i < length; ++i) {
     out += hex[digest[i] >> 4U];
     out += hex[digest[i] & 0x0FU];

@@ -29,7 +29,9 @@ std::string_view to_string(unlink_mode m) {
   return "?";
 }
 
-std::string_view to_string(batch_action a) { return a == batch_action::unlink ? "unlink" : "pause"; }
+std::string_view to_string(batch_action a) {
+  return a == batch_action::unlink ? "unlink" : "pause";
+}
 
 std::string_view to_string(campaign_policy p) {
   switch (p) {
@@ -70,10 +72,12 @@ constexpr std::array<choice<unlink_mode>, 6> unlink_choices{{
     {"member_access", unlink_mode::member_access, {}},
     {"bc_asset", unlink_mode::bc_asset, {}},
     {"tiktok_binding", unlink_mode::tiktok_binding, {}},
-    {"switch_to_personal", {},
+    {"switch_to_personal",
+     {},
      "TikTok offers no API to switch a business account to personal; the account holder does it "
      "in the TikTok app"},
-    {"remove_owned", {},
+    {"remove_owned",
+     {},
      "an ad account owned by the Business Center cannot leave it through the API; ownership "
      "changes go through TikTok support"},
 }};
@@ -81,10 +85,12 @@ constexpr std::array<choice<unlink_mode>, 6> unlink_choices{{
 constexpr std::array<choice<batch_action>, 4> action_choices{{
     {"unlink", batch_action::unlink, {}},
     {"pause", batch_action::pause, {}},
-    {"disable", {},
+    {"disable",
+     {},
      "disabling an ad account is irreversible and unlinkd never does it; use action: pause to "
      "stop delivery and keep the links"},
-    {"delete", {},
+    {"delete",
+     {},
      "deleting is irreversible and unlinkd never does it; use action: unlink to end the "
      "relationship, or action: pause to stop delivery"},
 }};
@@ -115,10 +121,15 @@ enum setting : std::uint8_t {
   setting_count
 };
 
-constexpr std::array<std::string_view, setting_count> setting_names{
-    "unlink",           "partner_id",      "members",
-    "advertiser_id",    "active_campaigns", "backup.required",
-    "backup.reports_since", "backup.reports_until", "verify_deadline"};
+constexpr std::array<std::string_view, setting_count> setting_names{"unlink",
+                                                                    "partner_id",
+                                                                    "members",
+                                                                    "advertiser_id",
+                                                                    "active_campaigns",
+                                                                    "backup.required",
+                                                                    "backup.reports_since",
+                                                                    "backup.reports_until",
+                                                                    "verify_deadline"};
 
 struct settings {
   std::optional<unlink_mode> mode;
@@ -270,10 +281,10 @@ class manifest_decoder {
           read_.error(value, k, "the list is empty; a manifest needs at least one account");
         }
       } else {
-        read_.unknown_key(key, "",
-                          {"version", "batch", "requested_by", "credentials",
-                           "business_center_id", "action", "dry_run", "notify", "defaults",
-                           "limits", "retry", "accounts"});
+        read_.unknown_key(
+            key, "",
+            {"version", "batch", "requested_by", "credentials", "business_center_id", "action",
+             "dry_run", "notify", "defaults", "limits", "retry", "accounts"});
       }
     }
     const auto require = [&](bool present, std::string_view key, std::string_view example) {
@@ -287,7 +298,8 @@ class manifest_decoder {
     require(has_batch, "batch", "batch: acme-offboarding-2026-11");
     require(has_credentials, "credentials", "credentials: acme-bc");
     require(has_bc, "business_center_id", "business_center_id: \"7012345678901234567\"");
-    require(has_accounts, "accounts", "accounts: [{id: \"7123456789012345678\", type: advertiser}]");
+    require(has_accounts, "accounts",
+            "accounts: [{id: \"7123456789012345678\", type: advertiser}]");
   }
 
   void check_profile_exists(const yaml_node& value, const std::string& name) {
@@ -407,7 +419,8 @@ class manifest_decoder {
       out.active_campaigns = read_.one_of<campaign_policy>(value, p, campaign_choices);
     } else if (k == "verify_deadline") {
       mark(s_verify_deadline);
-      out.verify_deadline = read_.duration(value, p, std::chrono::seconds(1), std::chrono::hours(24));
+      out.verify_deadline =
+          read_.duration(value, p, std::chrono::seconds(1), std::chrono::hours(24));
     } else if (k == "backup") {
       decode_backup(value, p, out, set_mask);
     } else {
@@ -491,8 +504,8 @@ class manifest_decoder {
                                           key.text);
       } else {
         read_.unknown_key(key, "defaults",
-                          {"unlink", "partner_id", "members", "advertiser_id",
-                           "active_campaigns", "backup", "verify_deadline"});
+                          {"unlink", "partner_id", "members", "advertiser_id", "active_campaigns",
+                           "backup", "verify_deadline"});
       }
     }
   }
@@ -585,7 +598,8 @@ class manifest_decoder {
   // whole account can tell: the mode against the type, the mode's parameter,
   // the report range.
   void resolve_accounts() {
-    const auto since_default = year_month_day{std::chrono::sys_days{today_} - std::chrono::days(365)};
+    const auto since_default =
+        year_month_day{std::chrono::sys_days{today_} - std::chrono::days(365)};
     const auto until_default = year_month_day{std::chrono::sys_days{today_} - std::chrono::days(1)};
     const bool pausing = result_.action == batch_action::pause;
     for (std::size_t i = 0; i < accounts_.size() && !read_.diags().full(); ++i) {
@@ -609,13 +623,15 @@ class manifest_decoder {
       fill(s_backup_required, a.backup.required, defaults_.backup_required);
       fill(s_verify_deadline, a.verify_deadline, defaults_.verify_deadline);
       if (!o.has(s_active_campaigns)) {
-        a.active_campaigns = defaults_.active_campaigns.value_or(
-            pausing ? campaign_policy::pause : campaign_policy::fail);
+        a.active_campaigns = defaults_.active_campaigns.value_or(pausing ? campaign_policy::pause
+                                                                         : campaign_policy::fail);
       }
-      a.backup.reports_since = o.has(s_reports_since) ? a.backup.reports_since
-                                                      : defaults_.reports_since.value_or(since_default);
-      a.backup.reports_until = o.has(s_reports_until) ? a.backup.reports_until
-                                                      : defaults_.reports_until.value_or(until_default);
+      a.backup.reports_since = o.has(s_reports_since)
+                                   ? a.backup.reports_since
+                                   : defaults_.reports_since.value_or(since_default);
+      a.backup.reports_until = o.has(s_reports_until)
+                                   ? a.backup.reports_until
+                                   : defaults_.reports_until.value_or(until_default);
       check_account(a, o, path, pausing);
     }
   }
@@ -635,26 +651,30 @@ class manifest_decoder {
     const std::string who = path + " (" + a.id + ")";
     if (pausing && a.active_campaigns != campaign_policy::pause) {
       d.error(where(o, s_active_campaigns, true),
-              who + ": with action: pause, active_campaigns must be pause, since pausing "
-                    "campaigns is what the batch does; remove active_campaigns: " +
+              who +
+                  ": with action: pause, active_campaigns must be pause, since pausing "
+                  "campaigns is what the batch does; remove active_campaigns: " +
                   std::string(to_string(a.active_campaigns)));
     }
     if (!a.mode) {
       if (!pausing) {
-        d.error(o.item, who + ": has no unlink mode; set unlink: on the account or under "
-                              "defaults: (for a" +
-                            (a.type == account_type::advertiser ? "n advertiser: " : " tiktok_account: ") +
-                            mode_list_for(a.type) + ")");
+        d.error(o.item,
+                who +
+                    ": has no unlink mode; set unlink: on the account or under "
+                    "defaults: (for a" +
+                    (a.type == account_type::advertiser ? "n advertiser: " : " tiktok_account: ") +
+                    mode_list_for(a.type) + ")");
       }
     } else {
       check_mode(a, o, who);
     }
-    if (std::chrono::sys_days{a.backup.reports_since} > std::chrono::sys_days{a.backup.reports_until}) {
+    if (std::chrono::sys_days{a.backup.reports_since} >
+        std::chrono::sys_days{a.backup.reports_until}) {
       const bool own_until = o.has(s_reports_until);
       const bool own_since = o.has(s_reports_since);
       const setting s = own_until || !own_since ? s_reports_until : s_reports_since;
-      const bool explicit_somewhere = own_until || own_since || defaults_.reports_since ||
-                                      defaults_.reports_until;
+      const bool explicit_somewhere =
+          own_until || own_since || defaults_.reports_since || defaults_.reports_until;
       d.error(explicit_somewhere ? where(o, s, true) : o.item,
               who + ": backup.reports_since (" + format_date(a.backup.reports_since) +
                   ") is after backup.reports_until (" + format_date(a.backup.reports_until) +
@@ -699,8 +719,9 @@ class manifest_decoder {
     if (mode == unlink_mode::partner_share && !result_.business_center_id.empty() &&
         a.partner_id == result_.business_center_id) {
       d.error(where(o, s_partner_id, defaults_.partner_id.has_value()),
-              who + ": partner_id is this manifest's own business_center_id; it must name the "
-                    "partner Business Center the account is shared with");
+              who +
+                  ": partner_id is this manifest's own business_center_id; it must name the "
+                  "partner Business Center the account is shared with");
     }
   }
 
@@ -725,11 +746,11 @@ class manifest_decoder {
     }
     std::sort(repeats.begin(), repeats.end());
     for (const auto& [later, first] : repeats) {
-      read_.diags().error(origins_[later].id,
-                          index_path("accounts", indices_[later]) + ".id: account " +
-                              accounts_[later].id + " is already listed at line " +
-                              std::to_string(origins_[first].id.line + 1) +
-                              "; list each account once");
+      read_.diags().error(origins_[later].id, index_path("accounts", indices_[later]) +
+                                                  ".id: account " + accounts_[later].id +
+                                                  " is already listed at line " +
+                                                  std::to_string(origins_[first].id.line + 1) +
+                                                  "; list each account once");
     }
   }
 

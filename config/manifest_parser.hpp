@@ -16,8 +16,8 @@
 namespace unlinkd::config {
 
 struct manifest_options {
-  std::size_t max_bytes = 16U * 1024U * 1024U;  // max_manifest_bytes
-  std::size_t max_accounts = 100'000;           // max_accounts_per_manifest
+  std::size_t max_bytes = std::size_t{16} << 20U;  // max_manifest_bytes
+  std::size_t max_accounts = 100'000;              // max_accounts_per_manifest
   // The credential profiles that exist, when known: `credentials:` must name
   // one of them. Unset: the name is checked for its form only.
   std::optional<std::vector<std::string>> known_profiles;

@@ -14,7 +14,9 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
 bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
-bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
 
 bool is_name(std::string_view text, bool (*first_ok)(char), bool (*rest_ok)(char)) {
   if (text.empty() || text.size() > 64 || !first_ok(text.front())) {
@@ -57,9 +59,8 @@ bool is_valid_id(std::string_view text) {
 }
 
 bool is_valid_batch_name(std::string_view text) {
-  return is_name(text, is_lower_alnum, [](char c) {
-    return is_lower_alnum(c) || c == '.' || c == '_' || c == '-';
-  });
+  return is_name(text, is_lower_alnum,
+                 [](char c) { return is_lower_alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 bool is_valid_profile_name(std::string_view text) {

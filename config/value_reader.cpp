@@ -70,8 +70,7 @@ bool value_reader::expect_sequence(const yaml_node& n, std::string_view path) {
   return false;
 }
 
-bool value_reader::expect_scalar(const yaml_node& n, std::string_view path,
-                                 std::string_view what) {
+bool value_reader::expect_scalar(const yaml_node& n, std::string_view path, std::string_view what) {
   if (n.is_scalar()) {
     return true;
   }
@@ -202,8 +201,9 @@ std::optional<std::uint64_t> value_reader::byte_size(const yaml_node& n, std::st
   const auto value = parse_byte_size(n.text);
   if (!value) {
     error(n, path,
-          quote(n.text) + " is not a size; write a whole number of bytes or one with B, KiB, MiB "
-                          "or GiB (e.g. 16MiB)");
+          quote(n.text) +
+              " is not a size; write a whole number of bytes or one with B, KiB, MiB "
+              "or GiB (e.g. 16MiB)");
     return std::nullopt;
   }
   if (*value < min || *value > max) {
@@ -224,9 +224,10 @@ std::optional<std::string> value_reader::text(const yaml_node& n, std::string_vi
     error(n, path, "is empty; write a value or remove the key");
     return std::nullopt;
   }
-  const auto chars = static_cast<std::size_t>(std::count_if(
-      n.text.begin(), n.text.end(),
-      [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+  const auto chars =
+      static_cast<std::size_t>(std::count_if(n.text.begin(), n.text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+      }));
   if (chars > max_chars) {
     error(n, path,
           "is " + std::to_string(chars) + " characters long; the limit is " +

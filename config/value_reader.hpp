@@ -53,8 +53,7 @@ class value_reader {
   std::optional<std::uint64_t> byte_size(const yaml_node& n, std::string_view path,
                                          std::uint64_t min, std::uint64_t max);
   // Any scalar as text (a plain 123 is the text "123"), 1..max_chars long.
-  std::optional<std::string> text(const yaml_node& n, std::string_view path,
-                                  std::size_t max_chars);
+  std::optional<std::string> text(const yaml_node& n, std::string_view path, std::size_t max_chars);
   // Like text(), but the value never appears in a message.
   std::optional<std::string> secret(const yaml_node& n, std::string_view path);
   std::optional<std::string> url(const yaml_node& n, std::string_view path);

@@ -1,16 +1,18 @@
 #include "config/yaml_reader.hpp"
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
-
 #include <cstdio>
 #include <istream>
 #include <streambuf>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+#include "config/value_reader.hpp"
 
 namespace unlinkd::config {
 
@@ -133,9 +135,9 @@ std::optional<std::string_view> check_encoding(std::string_view bytes, diagnosti
       const auto p = position_of(bytes, i);
       char code[8];
       std::snprintf(code, sizeof code, "0x%02X", c);
-      diags.error_at(p.line, p.column,
-                     std::string("the file is not valid UTF-8 (byte ") + code +
-                         "); save it as UTF-8");
+      diags.error_at(
+          p.line, p.column,
+          std::string("the file is not valid UTF-8 (byte ") + code + "); save it as UTF-8");
       return std::nullopt;
     }
     i += n;
@@ -228,7 +230,7 @@ class tree_builder final : public YAML::EventHandler {
  private:
   struct frame {
     yaml_node node;
-    bool streamed = false;      // items go to the stream callback
+    bool streamed = false;       // items go to the stream callback
     std::size_t item_count = 0;  // items seen (streamed ones included)
     // Keys seen, for finding repeated ones; filled only for mappings larger
     // than a few keys, where a linear scan would turn quadratic.
@@ -324,7 +326,8 @@ class tree_builder final : public YAML::EventHandler {
       }
     }
     if (first != nullptr) {
-      diags_.error(key.mark, "the key '" + key.text + "' is repeated (first set on line " +
+      // quote(): a key may hold line breaks and be very long; a message is one line.
+      diags_.error(key.mark, "the key " + quote(key.text) + " is repeated (first set on line " +
                                  std::to_string(first->mark.line + 1) +
                                  "); a mapping may set each key once");
     }

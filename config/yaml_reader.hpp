@@ -22,7 +22,7 @@
 namespace unlinkd::config {
 
 struct yaml_limits {
-  std::size_t max_bytes = 16U * 1024U * 1024U;
+  std::size_t max_bytes = std::size_t{16} << 20U;
   std::size_t max_depth = 32;
   // Appended to the "file too large" message: what the user can do about it.
   std::string size_advice;

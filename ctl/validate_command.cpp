@@ -1,12 +1,12 @@
 #include "ctl/validate_command.hpp"
 
-#include <unistd.h>
-
 #include <array>
-#include <boost/json.hpp>
 #include <map>
 #include <optional>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <unistd.h>
 
 #include "config/credentials.hpp"
 #include "config/daemon_config.hpp"
@@ -17,7 +17,8 @@
 
 namespace unlinkd::ctl {
 
-const char* const validate_help = R"(usage: unlinkctl validate [--json] [--credentials FILE] [--config FILE] MANIFEST...
+const char* const validate_help =
+    R"(usage: unlinkctl validate [--json] [--credentials FILE] [--config FILE] MANIFEST...
 
 Checks manifests offline, without a daemon, and says exactly what is wrong.
 
