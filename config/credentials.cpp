@@ -51,7 +51,9 @@ std::string describe(const rate_limits& l) {
 
 class credentials_decoder {
  public:
-  explicit credentials_decoder(diagnostics& diags) : read_(diags) {}
+  // No message quotes a value or an unknown key of this file: any of them
+  // may be a token pasted in the wrong place.
+  explicit credentials_decoder(diagnostics& diags) : read_(diags) { read_.conceal_values(); }
 
   void decode(const yaml_node& root, credentials& out) {
     if (root.is_null()) {
@@ -208,6 +210,9 @@ credentials_result parse_credentials(std::string_view bytes, std::string file_na
   if (root) {
     credentials_decoder(out.problems).decode(*root, out.value);
   }
+  // As in a manifest: in the order people read the file (a profile's
+  // missing keys are found after its other problems).
+  out.problems.sort_by_position();
   return out;
 }
 

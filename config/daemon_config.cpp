@@ -180,6 +180,7 @@ daemon_config_result parse_daemon_config(std::string_view bytes, std::string fil
   if (root) {
     config_decoder(out.problems).decode(*root, out.value);
   }
+  out.problems.sort_by_position();  // as in a manifest: in reading order
   return out;
 }
 

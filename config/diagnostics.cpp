@@ -43,6 +43,10 @@ diagnostics::diagnostics(std::string file, std::size_t cap)
     : file_(std::move(file)), cap_(cap == 0 ? 1 : cap) {}
 
 void diagnostics::error(source_mark at, std::string message) {
+  if (full()) {
+    ++dropped_;  // before counting columns: that walks the line, and lines may be long
+    return;
+  }
   push({file_, at.line + 1, character_column(text_, at), std::move(message)});
 }
 

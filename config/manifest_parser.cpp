@@ -178,8 +178,10 @@ class manifest_decoder {
     }
     ++accounts_seen_;
     decode_account(item, index);
-    // A file full of mistakes has said enough once the report is full.
-    return !read_.diags().full();
+    // Read on once the report is full: the problems past the cap are still
+    // counted, so the report can say how many were left out. It costs what
+    // a valid file of this size costs.
+    return true;
   }
 
   std::optional<manifest> finish(std::optional<yaml_node> root) {
@@ -386,7 +388,8 @@ class manifest_decoder {
       }
     }
     if (retry.initial_backoff && retry.max_backoff && *retry.max_backoff < *retry.initial_backoff) {
-      read_.error(*max_backoff_node, "retry.max_backoff",
+      // A repeated `retry:` may leave max_backoff from the first one: no node here.
+      read_.error(max_backoff_node != nullptr ? *max_backoff_node : value, "retry.max_backoff",
                   "is shorter than retry.initial_backoff; the backoff grows from the initial "
                   "value up to this cap");
     }
@@ -491,7 +494,7 @@ class manifest_decoder {
     if (!read_.expect_mapping(value, "defaults")) {
       return;
     }
-    std::uint16_t set_mask = 0;
+    std::uint16_t& set_mask = defaults_set_;
     for (std::size_t i = 0; i < value.mapping_size(); ++i) {
       const auto& key = value.key(i);
       if (decode_setting(key, value.value(i), "defaults", defaults_, set_mask)) {
@@ -602,7 +605,8 @@ class manifest_decoder {
         year_month_day{std::chrono::sys_days{today_} - std::chrono::days(365)};
     const auto until_default = year_month_day{std::chrono::sys_days{today_} - std::chrono::days(1)};
     const bool pausing = result_.action == batch_action::pause;
-    for (std::size_t i = 0; i < accounts_.size() && !read_.diags().full(); ++i) {
+    const std::uint16_t broken = broken_defaults();
+    for (std::size_t i = 0; i < accounts_.size(); ++i) {
       account& a = accounts_[i];
       const account_origin& o = origins_[i];
       if (!o.checked) {
@@ -632,8 +636,31 @@ class manifest_decoder {
       a.backup.reports_until = o.has(s_reports_until)
                                    ? a.backup.reports_until
                                    : defaults_.reports_until.value_or(until_default);
-      check_account(a, o, path, pausing);
+      // Like an account's own problems, a setting refused under defaults:
+      // skips the checks it feeds: they would only repeat it, once per
+      // account (as "has no unlink mode" for a mistyped defaults.unlink).
+      check_account(a, o, path, pausing, static_cast<std::uint16_t>(broken & ~o.own));
     }
+  }
+
+  // The settings written under defaults: whose value was refused.
+  [[nodiscard]] std::uint16_t broken_defaults() const {
+    const std::array<bool, setting_count> has_value{defaults_.mode.has_value(),
+                                                    defaults_.partner_id.has_value(),
+                                                    defaults_.members.has_value(),
+                                                    defaults_.advertiser_id.has_value(),
+                                                    defaults_.active_campaigns.has_value(),
+                                                    defaults_.backup_required.has_value(),
+                                                    defaults_.reports_since.has_value(),
+                                                    defaults_.reports_until.has_value(),
+                                                    defaults_.verify_deadline.has_value()};
+    std::uint16_t broken = 0;
+    for (std::size_t s = 0; s < setting_count; ++s) {
+      if ((defaults_set_ & (1U << s)) != 0 && !has_value[s]) {
+        broken = static_cast<std::uint16_t>(broken | (1U << s));
+      }
+    }
+    return broken;
   }
 
   // The position of a setting an account may have inherited: its own key,
@@ -646,17 +673,20 @@ class manifest_decoder {
   }
 
   void check_account(const account& a, const account_origin& o, const std::string& path,
-                     bool pausing) {
+                     bool pausing, std::uint16_t refused) {
     auto& d = read_.diags();
     const std::string who = path + " (" + a.id + ")";
-    if (pausing && a.active_campaigns != campaign_policy::pause) {
+    const auto ok = [&](setting s) { return (refused & (1U << s)) == 0; };
+    if (pausing && a.active_campaigns != campaign_policy::pause && ok(s_active_campaigns)) {
       d.error(where(o, s_active_campaigns, true),
               who +
                   ": with action: pause, active_campaigns must be pause, since pausing "
                   "campaigns is what the batch does; remove active_campaigns: " +
                   std::string(to_string(a.active_campaigns)));
     }
-    if (!a.mode) {
+    if (!ok(s_unlink)) {
+      // the mode was refused under defaults:; nothing to check it against
+    } else if (!a.mode) {
       if (!pausing) {
         d.error(o.item,
                 who +
@@ -666,13 +696,19 @@ class manifest_decoder {
                     mode_list_for(a.type) + ")");
       }
     } else {
-      check_mode(a, o, who);
+      check_mode(a, o, who, refused);
     }
-    if (std::chrono::sys_days{a.backup.reports_since} >
-        std::chrono::sys_days{a.backup.reports_until}) {
+    if (ok(s_reports_since) && ok(s_reports_until) &&
+        std::chrono::sys_days{a.backup.reports_since} >
+            std::chrono::sys_days{a.backup.reports_until}) {
       const bool own_until = o.has(s_reports_until);
       const bool own_since = o.has(s_reports_since);
-      const setting s = own_until || !own_since ? s_reports_until : s_reports_since;
+      // Point at an end someone wrote: the account's own first, else the one
+      // under defaults: (whose key has a position only when it was set).
+      const setting s = own_until                 ? s_reports_until
+                        : own_since               ? s_reports_since
+                        : defaults_.reports_until ? s_reports_until
+                                                  : s_reports_since;
       const bool explicit_somewhere =
           own_until || own_since || defaults_.reports_since || defaults_.reports_until;
       d.error(explicit_somewhere ? where(o, s, true) : o.item,
@@ -682,7 +718,8 @@ class manifest_decoder {
     }
   }
 
-  void check_mode(const account& a, const account_origin& o, const std::string& who) {
+  void check_mode(const account& a, const account_origin& o, const std::string& who,
+                  std::uint16_t refused) {
     auto& d = read_.diags();
     const unlink_mode mode = *a.mode;
     const std::string mode_name(to_string(mode));
@@ -695,7 +732,7 @@ class manifest_decoder {
       return;
     }
     const auto need = [&](setting s, bool present, std::string_view what) {
-      if (!present) {
+      if (!present && (refused & (1U << s)) == 0) {
         d.error(o.at(s_unlink), who + ": unlink: " + mode_name + " needs " +
                                     std::string(setting_names[s]) + " (" + std::string(what) +
                                     "); set it on the account or under defaults:");
@@ -726,7 +763,7 @@ class manifest_decoder {
   }
 
   void check_duplicate_ids() {
-    if (accounts_.size() < 2 || read_.diags().full()) {
+    if (accounts_.size() < 2) {
       return;
     }
     // Sorting positions costs 4 bytes an account, where a hash set of the
@@ -759,6 +796,7 @@ class manifest_decoder {
   year_month_day today_;
   manifest result_;
   settings defaults_;
+  std::uint16_t defaults_set_ = 0;  // bit i: defaults: set setting i
   std::size_t accounts_seen_ = 0;
   std::vector<account> accounts_;
   std::vector<account_origin> origins_;

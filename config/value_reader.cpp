@@ -27,11 +27,13 @@ std::string quote(std::string_view text) {
   std::string out = "'";
   std::size_t shown = 0;
   for (const char c : text) {
-    if (shown == max_shown) {
+    const auto u = static_cast<unsigned char>(c);
+    // Cut only before a character starts: the last one shown keeps all its
+    // bytes, so the message stays UTF-8.
+    if (shown == max_shown && (u & 0xC0U) != 0x80U) {
       out += "...";
       break;
     }
-    const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
@@ -87,18 +89,22 @@ std::optional<std::string> value_reader::id(const yaml_node& n, std::string_view
     return std::nullopt;
   }
   if (!is_valid_id(n.text)) {
+    // The first rule broken, in the order people fix them: "0x1F" is not
+    // digits (the leading 0 is not its problem).
+    const bool digits =
+        std::all_of(n.text.begin(), n.text.end(), [](char c) { return c >= '0' && c <= '9'; });
     std::string why;
     if (n.text.empty()) {
       why = "is empty";
-    } else if (n.text.size() > 20 && std::all_of(n.text.begin(), n.text.end(), ::isdigit)) {
-      why = "has more than 20 digits";
-    } else if (n.text.front() == '0') {
-      why = "starts with 0";
-    } else {
+    } else if (!digits) {
       why = "is not made of digits only";
+    } else if (n.text.size() > 20) {
+      why = "has more than 20 digits";
+    } else {
+      why = "starts with 0";
     }
     error(n, path,
-          quote(n.text) + " is not an ID: it " + why +
+          shown(n.text) + " is not an ID: it " + why +
               "; IDs are 1 to 20 digits with no sign, exponent or leading zero, best written in "
               "quotes, e.g. \"7123456789012345678\"");
     return std::nullopt;
@@ -117,9 +123,9 @@ std::optional<bool> value_reader::boolean(const yaml_node& n, std::string_view p
     return false;
   }
   if (n.quoted) {
-    error(n, path, quote(n.text) + " is quoted text; write true or false without quotes");
+    error(n, path, shown(n.text) + " is quoted text; write true or false without quotes");
   } else {
-    error(n, path, quote(n.text) + " is not a boolean; write true or false (lower case)");
+    error(n, path, shown(n.text) + " is not a boolean; write true or false (lower case)");
   }
   return std::nullopt;
 }
@@ -132,7 +138,7 @@ std::optional<std::uint64_t> value_reader::count(const yaml_node& n, std::string
   }
   const auto value = n.quoted ? std::nullopt : parse_unsigned(n.text);
   if (!value || *value < min || *value > max) {
-    error(n, path, quote(n.text) + " is not a whole number from " + range + " (without quotes)");
+    error(n, path, shown(n.text) + " is not a whole number from " + range + " (without quotes)");
     return std::nullopt;
   }
   return value;
@@ -166,14 +172,14 @@ std::optional<std::chrono::milliseconds> value_reader::duration(const yaml_node&
   const auto value = parse_duration(n.text);
   if (!value) {
     error(n, path,
-          quote(n.text) +
+          shown(n.text) +
               " is not a duration; write a whole number and one unit: ms, s, m or h (e.g. 500ms, "
               "2s, 10m, 1h)");
     return std::nullopt;
   }
   if (*value < min || *value > max) {
     error(n, path,
-          quote(n.text) + " is out of range; use " + describe_duration(min) + " to " +
+          shown(n.text) + " is out of range; use " + describe_duration(min) + " to " +
               describe_duration(max));
     return std::nullopt;
   }
@@ -187,7 +193,7 @@ std::optional<std::chrono::year_month_day> value_reader::date(const yaml_node& n
   }
   const auto value = parse_date(n.text);
   if (!value) {
-    error(n, path, quote(n.text) + " is not a calendar date written YYYY-MM-DD (e.g. 2026-01-31)");
+    error(n, path, shown(n.text) + " is not a calendar date written YYYY-MM-DD (e.g. 2026-01-31)");
     return std::nullopt;
   }
   return value;
@@ -201,14 +207,14 @@ std::optional<std::uint64_t> value_reader::byte_size(const yaml_node& n, std::st
   const auto value = parse_byte_size(n.text);
   if (!value) {
     error(n, path,
-          quote(n.text) +
+          shown(n.text) +
               " is not a size; write a whole number of bytes or one with B, KiB, MiB "
               "or GiB (e.g. 16MiB)");
     return std::nullopt;
   }
   if (*value < min || *value > max) {
     error(n, path,
-          quote(n.text) + " is out of range; use " + std::to_string(min) + " to " +
+          shown(n.text) + " is out of range; use " + std::to_string(min) + " to " +
               std::to_string(max) + " bytes");
     return std::nullopt;
   }
@@ -278,7 +284,7 @@ std::optional<std::string> value_reader::absolute_path(const yaml_node& n, std::
     return std::nullopt;
   }
   if (!n.text.starts_with('/') || n.text.size() > 4000) {
-    error(n, path, quote(n.text) + " is not an absolute path; start it with /");
+    error(n, path, shown(n.text) + " is not an absolute path; start it with /");
     return std::nullopt;
   }
   return n.text;
@@ -301,7 +307,19 @@ void value_reader::unknown_key(const yaml_node& key, std::string_view path,
       closest = k;
     }
   }
-  std::string message = "unknown key " + quote(key.text);
+  std::string message = "unknown key";
+  if (conceal_) {
+    for (const auto k : known) {
+      if (key.text.size() > k.size() && key.text.starts_with(k) && key.text[k.size()] == ':') {
+        diags_.error(key.mark, (path.empty() ? std::string() : std::string(path) + ": ") +
+                                   "unknown key; if it is " + std::string(k) +
+                                   ", put a space after its colon: " + std::string(k) + ": VALUE");
+        return;
+      }
+    }
+  } else {
+    message += " " + quote(key.text);
+  }
   if (!closest.empty()) {
     message += "; did you mean " + std::string(closest) + "?";
   } else {

@@ -39,6 +39,12 @@ class value_reader {
   diagnostics& diags() { return diags_; }
   void error(const yaml_node& at, std::string_view path, std::string_view message);
 
+  // For a file that holds secrets: messages no longer quote a value or an
+  // unknown key, since a token may have been pasted anywhere (a mistyped
+  // `access_token:TOKEN` arrives as one key). Enumerated words (tiers) are
+  // still quoted.
+  void conceal_values() { conceal_ = true; }
+
   bool expect_mapping(const yaml_node& n, std::string_view path);
   bool expect_sequence(const yaml_node& n, std::string_view path);
 
@@ -103,8 +109,13 @@ class value_reader {
   std::optional<std::string> plain_word(const yaml_node& n, std::string_view path);
   bool expect_scalar(const yaml_node& n, std::string_view path, std::string_view what);
   static std::size_t edit_distance_ci(std::string_view a, std::string_view b);
+  // A value as a message shows it: quoted, or not at all when concealing.
+  [[nodiscard]] std::string shown(std::string_view text) const {
+    return conceal_ ? std::string("the value") : quote(text);
+  }
 
   diagnostics& diags_;
+  bool conceal_ = false;
 };
 
 }  // namespace unlinkd::config

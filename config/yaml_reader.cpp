@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <istream>
 #include <streambuf>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -140,6 +140,17 @@ std::optional<std::string_view> check_encoding(std::string_view bytes, diagnosti
           std::string("the file is not valid UTF-8 (byte ") + code + "); save it as UTF-8");
       return std::nullopt;
     }
+    // U+0080..U+009F, the C1 controls (CSI among them, which terminals
+    // obey): refused like the C0 ones above.
+    if (c == 0xC2 && static_cast<unsigned char>(bytes[i + 1]) <= 0x9F) {
+      const auto p = position_of(bytes, i);
+      char code[8];
+      std::snprintf(code, sizeof code, "%02X", static_cast<unsigned char>(bytes[i + 1]));
+      diags.error_at(p.line, p.column,
+                     std::string("the file contains the control character U+00") + code +
+                         ", which YAML does not allow; remove it");
+      return std::nullopt;
+    }
     i += n;
   }
   return bytes;
@@ -161,6 +172,24 @@ class memory_buffer : public std::streambuf {
 // is already in `diagnostics`.
 struct stop_reading {};
 
+// Text from the file (an anchor, a tag) or from yaml-cpp (its message may
+// quote a character) shown in a message, with control characters escaped as
+// quote() does: a message stays on one line.
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 source_mark to_mark(const YAML::Mark& m) {
   const auto clamp = [](int v) { return v < 0 ? 0U : static_cast<std::uint32_t>(v); };
   return {clamp(m.line), clamp(m.column), clamp(m.pos)};
@@ -168,8 +197,9 @@ source_mark to_mark(const YAML::Mark& m) {
 
 class tree_builder final : public YAML::EventHandler {
  public:
-  tree_builder(const yaml_limits& limits, diagnostics& diags, const yaml_item_stream* stream)
-      : limits_(limits), diags_(diags), stream_(stream) {}
+  tree_builder(std::string_view text, const yaml_limits& limits, diagnostics& diags,
+               const yaml_item_stream* stream)
+      : text_(text), limits_(limits), diags_(diags), stream_(stream) {}
 
   std::optional<yaml_node> take_root() { return std::move(root_); }
   [[nodiscard]] int documents() const { return documents_; }
@@ -199,7 +229,7 @@ class tree_builder final : public YAML::EventHandler {
   }
 
   void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
-    diags_.error(to_mark(mark), "anchors (&" + name +
+    diags_.error(to_mark(mark), "anchors (&" + escape_controls(name) +
                                     ") are not allowed: set a shared value once under defaults: "
                                     "instead");
   }
@@ -234,13 +264,15 @@ class tree_builder final : public YAML::EventHandler {
     std::size_t item_count = 0;  // items seen (streamed ones included)
     // Keys seen, for finding repeated ones; filled only for mappings larger
     // than a few keys, where a linear scan would turn quadratic.
-    std::unordered_set<std::string> key_index;
+    // Each key maps to its position in `node.items`, so that a repeated key
+    // finds its first setting without scanning (a scan per repeat is quadratic).
+    std::unordered_map<std::string, std::size_t> key_index;
   };
 
   void check_tag(const YAML::Mark& mark, const std::string& tag) {
     if (tag != "?" && tag != "!") {
-      diags_.error(to_mark(mark),
-                   "YAML tags (" + tag + ") are not allowed; write the plain value instead");
+      diags_.error(to_mark(mark), "YAML tags (" + escape_controls(tag) +
+                                      ") are not allowed; write the plain value instead");
     }
   }
 
@@ -273,6 +305,9 @@ class tree_builder final : public YAML::EventHandler {
     }
     frame& parent = stack_.back();
     const std::size_t index = parent.item_count++;
+    if (parent.node.is_sequence() && n.is_null()) {
+      n.mark = empty_item_mark(n.mark);
+    }
     if (parent.streamed) {
       if (!stream_->on_item(std::move(n), index)) {
         throw stop_reading{};
@@ -287,6 +322,46 @@ class tree_builder final : public YAML::EventHandler {
       n.mark = parent.node.items.back().mark;
     }
     parent.node.items.push_back(std::move(n));
+  }
+
+  // yaml-cpp places an empty list item ("-" alone) at the token after it,
+  // often the next item's dash; people look for it at its own dash. Only
+  // blanks and comments lie between the two, so walk back over them. An
+  // explicit null (~, null) keeps its own position.
+  [[nodiscard]] source_mark empty_item_mark(source_mark at) const {
+    if (at.offset > text_.size() || at.column > at.offset) {
+      return at;
+    }
+    const std::string_view rest = text_.substr(at.offset);
+    for (const std::string_view word : {"~", "null", "Null", "NULL"}) {
+      if (rest.starts_with(word) &&
+          (rest.size() == word.size() ||
+           std::string_view(" \t\r\n,]}#").find(rest[word.size()]) != std::string_view::npos)) {
+        return at;
+      }
+    }
+    std::uint32_t line = at.line;
+    std::size_t line_start = at.offset - at.column;
+    std::size_t end = at.offset;
+    while (true) {
+      std::string_view segment = text_.substr(line_start, end - line_start);
+      segment = segment.substr(0, segment.find('#'));  // only a comment can hold '#' here
+      const auto last = segment.find_last_not_of(" \t\r");
+      if (last != std::string_view::npos) {
+        if (segment[last] != '-') {
+          return at;
+        }
+        return {line, static_cast<std::uint32_t>(last),
+                static_cast<std::uint32_t>(line_start + last)};
+      }
+      if (line_start == 0 || line == 0) {
+        return at;
+      }
+      end = line_start - 1;  // the '\n' ending the line before
+      line_start = text_.rfind('\n', end == 0 ? 0 : end - 1);
+      line_start = line_start == std::string_view::npos || end == 0 ? 0 : line_start + 1;
+      --line;
+    }
   }
 
   void check_key(frame& map, const yaml_node& key) {
@@ -313,16 +388,13 @@ class tree_builder final : public YAML::EventHandler {
     } else {
       if (map.key_index.empty()) {
         for (std::size_t i = 0; i < items.size(); i += 2) {
-          map.key_index.insert(items[i].text);
-        }
-      }
-      if (!map.key_index.insert(key.text).second) {
-        for (std::size_t i = 0; i < items.size(); i += 2) {
-          if (items[i].text == key.text) {
-            first = &items[i];
-            break;
+          if (items[i].is_scalar()) {
+            map.key_index.emplace(items[i].text, i);
           }
         }
+      }
+      if (const auto [at, added] = map.key_index.emplace(key.text, items.size()); !added) {
+        first = &items[at->second];
       }
     }
     if (first != nullptr) {
@@ -333,6 +405,7 @@ class tree_builder final : public YAML::EventHandler {
     }
   }
 
+  std::string_view text_;  // what the marks refer to
   const yaml_limits& limits_;
   diagnostics& diags_;
   const yaml_item_stream* stream_;
@@ -359,7 +432,7 @@ std::optional<yaml_node> read_yaml(std::string_view bytes, const yaml_limits& li
 
   memory_buffer buffer(*text);
   std::istream in(&buffer);
-  tree_builder builder(limits, diags, stream);
+  tree_builder builder(*text, limits, diags, stream);
   try {
     YAML::Parser parser(in);
     if (parser.HandleNextDocument(builder)) {
@@ -368,7 +441,7 @@ std::optional<yaml_node> read_yaml(std::string_view bytes, const yaml_limits& li
   } catch (const stop_reading&) {
     return std::nullopt;
   } catch (const YAML::Exception& e) {
-    diags.error(to_mark(e.mark), "this is not valid YAML: " + e.msg);
+    diags.error(to_mark(e.mark), "this is not valid YAML: " + escape_controls(e.msg));
     return std::nullopt;
   }
   auto root = builder.take_root();

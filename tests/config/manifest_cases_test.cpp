@@ -11,8 +11,6 @@
 // whose message contains the fragment, and every diagnostic must be expected:
 // a case file tests one problem, and is otherwise valid.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "config/manifest_parser.hpp"
 
@@ -60,7 +60,9 @@ std::string test_name(const std::string& file) {
   std::string name = fs::path(file).stem().string();
   std::replace_if(
       name.begin(), name.end(),
-      [](char c) { return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')); },
+      [](char c) {
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+      },
       '_');
   return name;
 }
