@@ -7,15 +7,15 @@
 // agency's offboarding manifest does: most advertisers inherit
 // partner_share from `defaults:`, the others name their mode and its
 // parameter; labels are partly non-ASCII; IDs are 19 digits, quoted, all
-// distinct and in no particular order. About 120 bytes per account. The same
+// distinct and in no particular order. About 135 bytes per account. The same
 // N and seed always give the same bytes (no std:: distributions, whose output
 // differs between standard libraries).
 //
 // --invalid gives every account one mistake, for measuring a file full of
-// errors: `mixed` cycles through mistakes found while reading (a bad ID, a
-// misspelt word, a key typo) and ones found after it (a mode that does not
-// fit the type, a missing parameter, an unused one); `late` uses only the
-// latter, so the whole file is read before the report fills up.
+// errors: `mixed` draws from mistakes found while the accounts are read (a
+// misspelt type, a key typo, `yes` for a boolean) and ones found after reading (a
+// mode that does not fit the type, a missing or an unused parameter);
+// `late` uses only the latter.
 //
 // Plain text output, no YAML library: the benchmark must not measure its own
 // generator's idea of YAML.

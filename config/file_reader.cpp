@@ -60,7 +60,9 @@ file_read_result read_regular_file(const std::string& path, std::size_t max_byte
   file_contents contents;
   contents.owner = st.st_uid;
   contents.mode = st.st_mode & 07777;
-  contents.bytes.resize(static_cast<std::size_t>(st.st_size));
+  // One byte more than the size seen: a file that did not grow is read
+  // without ever growing (and so doubling) the buffer.
+  contents.bytes.resize(static_cast<std::size_t>(st.st_size) + 1);
   std::size_t done = 0;
   // Read up to one byte past the size seen, so a file that grew meanwhile
   // is still held to the limit.

@@ -318,7 +318,10 @@ void value_reader::unknown_key(const yaml_node& key, std::string_view path,
       }
     }
   } else {
-    message += " " + quote(key.text);
+    // Two appends, not `" " + quote(...)`: at -O3 (Release), g++ 12 reports a
+    // bogus -Wrestrict in the inlined prepend and -Werror stops the build.
+    message += ' ';
+    message += quote(key.text);
   }
   if (!closest.empty()) {
     message += "; did you mean " + std::string(closest) + "?";
