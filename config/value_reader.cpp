@@ -148,6 +148,9 @@ namespace {
 
 std::string describe_duration(std::chrono::milliseconds d) {
   const auto ms = d.count();
+  if (ms == 0) {
+    return "0s";
+  }
   if (ms % 3'600'000 == 0) {
     return std::to_string(ms / 3'600'000) + "h";
   }

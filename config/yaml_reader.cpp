@@ -223,9 +223,7 @@ class tree_builder final : public YAML::EventHandler {
     diags_.error(to_mark(mark),
                  "aliases (*name) are not allowed: write the value out, or set it once under "
                  "defaults:");
-    yaml_node n;
-    n.mark = to_mark(mark);
-    complete(std::move(n));
+    drop_node();
   }
 
   void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
@@ -261,17 +259,21 @@ class tree_builder final : public YAML::EventHandler {
   struct frame {
     yaml_node node;
     bool streamed = false;       // items go to the stream callback
-    std::size_t item_count = 0;  // items seen (streamed ones included)
-    // Keys seen, for finding repeated ones; filled only for mappings larger
-    // than a few keys, where a linear scan would turn quadratic.
-    // Each key maps to its position in `node.items`, so that a repeated key
-    // finds its first setting without scanning (a scan per repeat is quadratic).
+    std::size_t item_count = 0;  // items seen (streamed and dropped ones included)
+    bool skip_value = false;     // the key before was refused: drop its value
+    // Keys seen, each mapped to its position in `node.items`, for finding
+    // repeated ones; filled only for mappings of more than a few keys, where
+    // a scan per key would turn quadratic.
     std::unordered_map<std::string, std::size_t> key_index;
   };
 
   void check_tag(const YAML::Mark& mark, const std::string& tag) {
     if (tag != "?" && tag != "!") {
-      diags_.error(to_mark(mark), "YAML tags (" + escape_controls(tag) +
+      // yaml-cpp expands `!!str` to the standard prefix; show it as written.
+      constexpr std::string_view standard = "tag:yaml.org,2002:";
+      const std::string shown =
+          tag.starts_with(standard) ? "!!" + tag.substr(standard.size()) : tag;
+      diags_.error(to_mark(mark), "YAML tags (" + escape_controls(shown) +
                                       ") are not allowed; write the plain value instead");
     }
   }
@@ -298,12 +300,38 @@ class tree_builder final : public YAML::EventHandler {
     complete(std::move(done));
   }
 
+  // A refused node (an alias) is left out of the tree with its key, so the
+  // decoders do not add "has no value" or "unknown key" to its one error.
+  void drop_node() {
+    if (stack_.empty()) {
+      root_ = yaml_node{};
+      return;
+    }
+    frame& parent = stack_.back();
+    const std::size_t index = parent.item_count++;
+    if (parent.node.is_mapping()) {
+      if (index % 2 == 0) {
+        parent.skip_value = true;
+      } else if (parent.skip_value) {
+        parent.skip_value = false;
+      } else {
+        parent.node.items.pop_back();
+      }
+    }
+  }
+
   void complete(yaml_node&& n) {
     if (stack_.empty()) {
       root_ = std::move(n);
       return;
     }
     frame& parent = stack_.back();
+    if (parent.skip_value && parent.item_count % 2 == 1) {
+      // the value of a refused key: its one error is already reported
+      parent.skip_value = false;
+      ++parent.item_count;
+      return;
+    }
     const std::size_t index = parent.item_count++;
     if (parent.node.is_sequence() && n.is_null()) {
       n.mark = empty_item_mark(n.mark);
@@ -315,7 +343,10 @@ class tree_builder final : public YAML::EventHandler {
       return;
     }
     if (parent.node.is_mapping() && index % 2 == 0) {
-      check_key(parent, n);
+      if (!check_key(parent, n)) {
+        parent.skip_value = true;
+        return;
+      }
     } else if (parent.node.is_mapping() && n.is_null()) {
       // yaml-cpp places a missing value at the start of the next line;
       // people look for it at its key.
@@ -364,15 +395,17 @@ class tree_builder final : public YAML::EventHandler {
     }
   }
 
-  void check_key(frame& map, const yaml_node& key) {
+  // Reports a repeated key (kept, so its value is still checked); returns
+  // false for a key that is refused with its value.
+  bool check_key(frame& map, const yaml_node& key) {
     if (!key.is_scalar()) {
       diags_.error(key.mark, std::string("a key must be plain text, not ") + describe(key));
-      return;
+      return false;
     }
     if (key.text == "<<" && !key.quoted) {
       diags_.error(key.mark,
                    "merge keys (<<) are not allowed: set shared values once under defaults:");
-      return;
+      return false;
     }
     constexpr std::size_t linear_scan_limit = 16;
     const auto& items = map.node.items;
@@ -403,6 +436,7 @@ class tree_builder final : public YAML::EventHandler {
                                  std::to_string(first->mark.line + 1) +
                                  "); a mapping may set each key once");
     }
+    return true;
   }
 
   std::string_view text_;  // what the marks refer to

@@ -209,7 +209,7 @@ TEST(daemon_config, numbers_and_durations_are_checked) {
   EXPECT_NE(only_problem(parse("max_accounts_per_manifest: 10000001\n")).find("from 1 to 10000000"),
             std::string::npos);
   EXPECT_EQ(only_problem(parse("drain_timeout: 2h\n")),
-            "d.yaml:1:16: error: drain_timeout: '2h' is out of range; use 0h to 1h");
+            "d.yaml:1:16: error: drain_timeout: '2h' is out of range; use 0s to 1h");
   EXPECT_EQ(only_problem(parse("retry:\n  max_attempts: 101\n")),
             "d.yaml:2:17: error: retry.max_attempts: '101' is not a whole number from 1 to 100 "
             "(without quotes)");

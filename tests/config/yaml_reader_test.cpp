@@ -330,7 +330,7 @@ TEST(yaml_reader, anchors_aliases_merge_keys_and_tags_are_reported) {
             "t.yaml:4:3: error: merge keys (<<) are not allowed: set shared values once under "
             "defaults:");
   EXPECT_EQ(format(items[3]),
-            "t.yaml:6:9: error: YAML tags (tag:yaml.org,2002:int) are not allowed; write the "
+            "t.yaml:6:9: error: YAML tags (!!int) are not allowed; write the "
             "plain value instead");
   EXPECT_EQ(items[4].line, 7U);
   EXPECT_EQ(items[4].column, 9U);
