@@ -288,9 +288,15 @@ class tree_builder final : public YAML::EventHandler {
     frame f;
     f.node.type = type;
     f.node.mark = to_mark(mark);
+    // Streamed: the value of the top-level key named by the stream (not of
+    // a refused key, which has no node to name it).
+    const auto is_stream_value = [&] {
+      const frame& root = stack_[0];
+      return root.node.is_mapping() && root.item_count % 2 == 1 && !root.skip_value &&
+             root.node.items.back().text == stream_->key;
+    };
     f.streamed = type == yaml_node::kind::sequence && stream_ != nullptr && stack_.size() == 1 &&
-                 stack_[0].node.is_mapping() && stack_[0].item_count % 2 == 1 &&
-                 stack_[0].node.items.back().text == stream_->key;
+                 is_stream_value();
     stack_.push_back(std::move(f));
   }
 
