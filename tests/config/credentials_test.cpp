@@ -3,13 +3,13 @@
 
 #include "config/credentials.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,7 +262,7 @@ class credentials_file : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string write(const std::string& text, mode_t mode) {
-    const auto path = (dir_ / "credentials.yaml").string();
+    auto path = (dir_ / "credentials.yaml").string();
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     EXPECT_EQ(::chmod(path.c_str(), mode), 0);
     return path;
@@ -288,9 +288,12 @@ TEST_F(credentials_file, group_or_other_access_is_refused) {
     char octal[8];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
     ASSERT_EQ(r.problems.items().size(), 1U) << octal;
-    EXPECT_EQ(format(r.problems.items()[0]),
-              path + ": error: has mode " + octal +
-                  ", so group or others may read it; it holds tokens: run chmod 600 " + path);
+    std::string expected = path;
+    expected += ": error: has mode ";
+    expected += octal;
+    expected += ", so group or others may read it; it holds tokens: run chmod 600 ";
+    expected += path;
+    EXPECT_EQ(format(r.problems.items()[0]), expected);
     EXPECT_TRUE(r.value.profiles.empty());
   }
 }

@@ -3,12 +3,12 @@
 #include "config/daemon_config.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 namespace {
 
@@ -292,7 +292,7 @@ class daemon_config_file : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
+    auto path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }

@@ -118,7 +118,7 @@ case_spec parse_header(const std::string& bytes) {
         std::uint64_t c = 0;
         if (colon2 == std::string_view::npos || !parse_number(rest.substr(0, colon1), l) ||
             !parse_number(rest.substr(colon1 + 1, colon2 - colon1 - 1), c) || l == 0 || c == 0) {
-          spec.header_errors.push_back(std::string(line));
+          spec.header_errors.emplace_back(line);
           continue;
         }
         e.line = static_cast<std::uint32_t>(l);
@@ -126,7 +126,7 @@ case_spec parse_header(const std::string& bytes) {
         e.fragment = std::string(trim(rest.substr(colon2 + 1)));
       }
       if (e.fragment.empty()) {
-        spec.header_errors.push_back(std::string(line));
+        spec.header_errors.emplace_back(line);
         continue;
       }
       spec.expected.push_back(std::move(e));
@@ -136,14 +136,14 @@ case_spec parse_header(const std::string& bytes) {
       while (words >> word) {
         const auto eq = word.find('=');
         std::uint64_t n = 0;
-        if (eq == std::string::npos || !parse_number(std::string_view(word).substr(eq + 1), n)) {
-          spec.header_errors.push_back(std::string(line));
-        } else if (word.substr(0, eq) == "max_accounts") {
+        const auto name = word.substr(0, eq);
+        if (eq == std::string::npos || !parse_number(std::string_view(word).substr(eq + 1), n) ||
+            (name != "max_accounts" && name != "max_bytes")) {
+          spec.header_errors.emplace_back(line);
+        } else if (name == "max_accounts") {
           spec.options.max_accounts = n;
-        } else if (word.substr(0, eq) == "max_bytes") {
-          spec.options.max_bytes = n;
         } else {
-          spec.header_errors.push_back(std::string(line));
+          spec.options.max_bytes = n;
         }
       }
     } else if (line.starts_with("# profiles:")) {

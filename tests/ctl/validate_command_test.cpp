@@ -4,6 +4,7 @@
 #include "ctl/validate_command.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -14,7 +15,6 @@
 #include <boost/json.hpp>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,7 +76,7 @@ class validate_command : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) {
-    const auto path = (dir_ / name).string();
+    auto path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     EXPECT_EQ(::chmod(path.c_str(), mode), 0);
     return path;
