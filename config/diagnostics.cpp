@@ -1,6 +1,7 @@
 #include "config/diagnostics.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 namespace unlinkd::config {
@@ -25,6 +26,22 @@ std::uint32_t character_column(std::string_view text, source_mark at) {
 }
 
 }  // namespace
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string format(const diagnostic& d) {
   std::string out = d.file;

@@ -26,6 +26,10 @@ struct diagnostic {
   std::string message;
 };
 
+// Text from a file or from yaml-cpp shown in a message, with control
+// characters escaped (`\x0D`), so that a message stays on one line.
+std::string escape_controls(std::string_view text);
+
 // Formats one diagnostic as `FILE:LINE:COL: error: MESSAGE` (or
 // `FILE: error: MESSAGE` for a problem with the whole file).
 std::string format(const diagnostic& d);

@@ -24,29 +24,16 @@ std::string index_path(std::string_view path, std::size_t index) {
 
 std::string quote(std::string_view text) {
   constexpr std::size_t max_shown = 40;
-  std::string out = "'";
-  std::size_t shown = 0;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    // Cut only before a character starts: the last one shown keeps all its
-    // bytes, so the message stays UTF-8.
-    if (shown == max_shown && (u & 0xC0U) != 0x80U) {
-      out += "...";
+  // Cut only before a character starts: the last one shown keeps all its
+  // bytes, so the message stays UTF-8.
+  std::size_t characters = 0;
+  std::size_t cut = 0;
+  for (; cut < text.size(); ++cut) {
+    if ((static_cast<unsigned char>(text[cut]) & 0xC0U) != 0x80U && characters++ == max_shown) {
       break;
     }
-    if (u < 0x20 || u == 0x7F) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
-    if ((u & 0xC0U) != 0x80U) {
-      ++shown;
-    }
   }
-  out += "'";
-  return out;
+  return "'" + escape_controls(text.substr(0, cut)) + (cut < text.size() ? "...'" : "'");
 }
 
 void value_reader::error(const yaml_node& at, std::string_view path, std::string_view message) {

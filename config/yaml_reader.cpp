@@ -172,24 +172,6 @@ class memory_buffer : public std::streambuf {
 // is already in `diagnostics`.
 struct stop_reading {};
 
-// Text from the file (an anchor, a tag) or from yaml-cpp (its message may
-// quote a character) shown in a message, with control characters escaped as
-// quote() does: a message stays on one line.
-std::string escape_controls(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 source_mark to_mark(const YAML::Mark& m) {
   const auto clamp = [](int v) { return v < 0 ? 0U : static_cast<std::uint32_t>(v); };
   return {clamp(m.line), clamp(m.column), clamp(m.pos)};
