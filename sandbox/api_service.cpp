@@ -1,0 +1,184 @@
+#include "sandbox/api_service.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "sandbox/endpoints.hpp"
+#include "sandbox/query_string.hpp"
+
+namespace unlinkd::sandbox {
+
+namespace {
+
+constexpr std::string_view api_prefix = "/open_api/v1.3";
+constexpr std::string_view admin_prefix = "/_sandbox/";
+
+api_response not_found() { return {404, "text/plain", "404 page not found"}; }
+
+api_response json_response(unsigned status, const boost::json::value& body) {
+  return {status, "application/json", boost::json::serialize(body)};
+}
+
+const endpoint* find_endpoint(std::string_view path) {
+  for (const auto& e : read_endpoints()) {
+    if (e.path == path) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+api_service::api_service(sandbox_state initial, std::uint64_t seed)
+    : initial_(initial), state_(std::move(initial)), seed_(seed) {}
+
+api_response api_service::handle(const api_request& request) {
+  auto target = parse_target(request.target);
+  if (!target) {
+    return {400, "text/plain", "malformed request target"};
+  }
+  if (target->path.starts_with(admin_prefix)) {
+    return handle_admin(request, target->path, target->query);
+  }
+  if (!target->path.starts_with(api_prefix)) {
+    return not_found();
+  }
+  return handle_api(request, target->path.substr(api_prefix.size()), std::move(target->query));
+}
+
+api_response api_service::handle_api(const api_request& request, const std::string& path,
+                                     std::map<std::string, std::string> query) {
+  // The real API answers a path without its trailing slash with a plain 404.
+  const endpoint* e = find_endpoint(path);
+  if (e == nullptr) {
+    return not_found();
+  }
+  if (e->method != request.method) {
+    return {405, "text/plain", "405 method not allowed"};
+  }
+  if (!request.access_token || request.access_token->empty()) {
+    return envelope(path, 40104,
+                    "Access token is null, you should set it in http header with key "
+                    "Access-Token.",
+                    boost::json::object{});
+  }
+  const access_token* caller = state_.find_token(*request.access_token);
+  if (caller == nullptr || caller->revoked) {
+    return envelope(path, 40105, "Access token is incorrect or has been revoked.",
+                    boost::json::object{});
+  }
+  request_params params = request_params::from_query(std::move(query));
+  if (request.method == http_method::post) {
+    boost::system::error_code ec;
+    auto body = boost::json::parse(request.body, ec);
+    if (ec || !body.is_object()) {
+      return envelope(path, 40002, "Invalid JSON body: the request body must be a JSON object.",
+                      boost::json::object{});
+    }
+    params = request_params::from_body(std::move(body.as_object()));
+  }
+  api_call call{state_, *caller, params};
+  const api_outcome outcome = e->handle(call);
+  return envelope(path, outcome.code, outcome.message, outcome.data);
+}
+
+api_response api_service::envelope(const std::string& path, int code, const std::string& message,
+                                   const boost::json::value& data) {
+  ++calls_[path][code];
+  return json_response(
+      200,
+      boost::json::object{
+          {"code", code}, {"message", message}, {"request_id", next_request_id()}, {"data", data}});
+}
+
+// Real request_ids look like "202403040357439E497F7E6668D60F2700": the UTC
+// time to the second, then 20 upper-case hex digits.
+std::string api_service::next_request_id() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[16];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &utc);
+  const std::uint64_t n = ++request_counter_;
+  const std::uint64_t mixed = (n * 0x9E3779B97F4A7C15ULL) ^ seed_;
+  char id[48];
+  std::snprintf(id, sizeof id, "%s%04X%016llX", stamp, static_cast<unsigned>(n & 0xFFFFU),
+                static_cast<unsigned long long>(mixed));
+  return id;
+}
+
+api_response api_service::handle_admin(const api_request& request, const std::string& path,
+                                       const std::map<std::string, std::string>& query) {
+  if (path == "/_sandbox/stats" && request.method == http_method::get) {
+    return {200, "application/json", stats_json()};
+  }
+  if (path == "/_sandbox/reset" && request.method == http_method::post) {
+    state_ = initial_;
+    calls_.clear();
+    return json_response(200, boost::json::object{{"reset", true}});
+  }
+  if (path == "/_sandbox/state" && request.method == http_method::get) {
+    const auto it = query.find("asset_id");
+    if (it == query.end()) {
+      return json_response(400, boost::json::object{{"error", "asset_id is required"}});
+    }
+    return {200, "application/json", state_json(it->second)};
+  }
+  return not_found();
+}
+
+std::string api_service::stats_json() const {
+  boost::json::object calls;
+  std::uint64_t total = 0;
+  for (const auto& [path, codes] : calls_) {
+    boost::json::object by_code;
+    for (const auto& [code, n] : codes) {
+      by_code[std::to_string(code)] = n;
+      total += n;
+    }
+    calls[std::string(api_prefix) + path] = std::move(by_code);
+  }
+  return boost::json::serialize(
+      boost::json::object{{"calls", std::move(calls)}, {"total_calls", total}});
+}
+
+std::string api_service::state_json(const std::string& asset_id) const {
+  boost::json::array in_bcs;
+  for (const auto& a : state_.assets) {
+    if (a.asset_id == asset_id) {
+      in_bcs.push_back(boost::json::object{{"bc_id", a.bc_id},
+                                           {"asset_type", to_api(a.type)},
+                                           {"relation_type", to_api(a.relation)}});
+    }
+  }
+  boost::json::array partners;
+  for (const auto& p : state_.partner_shares) {
+    if (p.asset_id == asset_id) {
+      partners.push_back(boost::json::object{{"bc_id", p.bc_id}, {"partner_id", p.partner_id}});
+    }
+  }
+  boost::json::array members;
+  for (const auto& m : state_.member_accesses) {
+    if (m.asset_id == asset_id) {
+      members.push_back(boost::json::object{{"bc_id", m.bc_id}, {"user_id", m.user_id}});
+    }
+  }
+  boost::json::array bound;
+  for (const auto& b : state_.bindings) {
+    if (b.tt_account_id == asset_id) {
+      bound.push_back(boost::json::object{{"bc_id", b.bc_id}, {"advertiser_id", b.advertiser_id}});
+    }
+  }
+  return boost::json::serialize(boost::json::object{{"asset_id", asset_id},
+                                                    {"in_business_centers", std::move(in_bcs)},
+                                                    {"shared_with_partners", std::move(partners)},
+                                                    {"members", std::move(members)},
+                                                    {"bound_advertisers", std::move(bound)}});
+}
+
+}  // namespace unlinkd::sandbox

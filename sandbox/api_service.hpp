@@ -1,0 +1,43 @@
+#pragma once
+// The sandbox's API as a pure function from request to response: routing,
+// the Access-Token check, the envelope {code, message, request_id, data},
+// the admin paths under /_sandbox/, and the call counts a test reads to prove
+// what unlinkd did. No I/O: http_server feeds it.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "sandbox/api_types.hpp"
+#include "sandbox/sandbox_state.hpp"
+
+namespace unlinkd::sandbox {
+
+class api_service {
+ public:
+  api_service(sandbox_state initial, std::uint64_t seed);
+
+  api_response handle(const api_request& request);
+
+ private:
+  api_response handle_api(const api_request& request, const std::string& path,
+                          std::map<std::string, std::string> query);
+  api_response handle_admin(const api_request& request, const std::string& path,
+                            const std::map<std::string, std::string>& query);
+  api_response envelope(const std::string& path, int code, const std::string& message,
+                        const boost::json::value& data);
+  std::string next_request_id();
+  [[nodiscard]] std::string stats_json() const;
+  [[nodiscard]] std::string state_json(const std::string& asset_id) const;
+
+  sandbox_state initial_;
+  sandbox_state state_;
+  std::uint64_t seed_;
+  std::uint64_t request_counter_ = 0;
+  // path -> API code -> calls
+  std::map<std::string, std::map<int, std::uint64_t>> calls_;
+};
+
+}  // namespace unlinkd::sandbox

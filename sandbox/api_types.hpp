@@ -1,0 +1,25 @@
+#pragma once
+// An HTTP request and response as the sandbox's API logic sees them: no
+// Beast, no sockets, so every endpoint is unit-testable as a function.
+
+#include <optional>
+#include <string>
+
+namespace unlinkd::sandbox {
+
+enum class http_method : unsigned char { get, post, put, other };
+
+struct api_request {
+  http_method method = http_method::get;
+  std::string target;  // path and query, as sent
+  std::optional<std::string> access_token;
+  std::string body;
+};
+
+struct api_response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+}  // namespace unlinkd::sandbox

@@ -1,0 +1,195 @@
+// unlinkd-sandbox: a local emulator of the TikTok API slice unlinkd uses.
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "sandbox/api_service.hpp"
+#include "sandbox/http_server.hpp"
+#include "sandbox/state_generator.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr const char* usage = R"(usage: unlinkd-sandbox [OPTIONS]
+
+Serves /open_api/v1.3/... like the TikTok API for Business, on a world it
+generates, for unlinkd's demo, tests and benchmarks. Admin paths (no token):
+GET /_sandbox/stats, POST /_sandbox/reset, GET /_sandbox/state?asset_id=ID.
+
+Options:
+  --listen 127.0.0.1:PORT   address to listen on; port 0 picks a free one
+                            (default 127.0.0.1:0)
+  --port-file PATH          write the bound port to PATH once listening
+  --accounts N              ad accounts and TikTok accounts to generate (default 100)
+  --seed S                  seed of the generated world (default 1)
+  --credentials-out PATH    write a credentials file for the generated apps
+                            (mode 0600, base_url pointing here)
+  --manifest-out PATH       write a valid manifest covering the generated
+                            accounts, every unlink mode included
+  --batch NAME              the batch name in that manifest (default sandbox-SEED)
+  -h, --help                show this text
+
+The first line on standard output is "listening on 127.0.0.1:PORT".
+SIGTERM or SIGINT stops it.
+)";
+
+struct options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 0;
+  std::string port_file;
+  unlinkd::sandbox::generator_options world;
+  std::string credentials_out;
+  std::string manifest_out;
+  std::string batch;
+};
+
+bool parse_number(const std::string& text, std::uint64_t& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+bool parse_args(const std::vector<std::string>& args, options& o) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    const auto value = [&]() -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::cerr << "unlinkd-sandbox: " << a << " needs a value\n";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    std::uint64_t n = 0;
+    const std::string* v = nullptr;
+    if (a == "--listen") {
+      if ((v = value()) == nullptr) {
+        return false;
+      }
+      const auto colon = v->rfind(':');
+      if (colon == std::string::npos || !parse_number(v->substr(colon + 1), n) || n > 65535) {
+        std::cerr << "unlinkd-sandbox: --listen wants HOST:PORT, e.g. 127.0.0.1:0\n";
+        return false;
+      }
+      o.host = v->substr(0, colon);
+      o.port = static_cast<unsigned short>(n);
+    } else if (a == "--port-file" || a == "--credentials-out" || a == "--manifest-out" ||
+               a == "--batch") {
+      if ((v = value()) == nullptr) {
+        return false;
+      }
+      (a == "--port-file"         ? o.port_file
+       : a == "--credentials-out" ? o.credentials_out
+       : a == "--manifest-out"    ? o.manifest_out
+                                  : o.batch) = *v;
+    } else if (a == "--accounts" || a == "--seed") {
+      if ((v = value()) == nullptr) {
+        return false;
+      }
+      if (!parse_number(*v, n) || (a == "--accounts" && (n == 0 || n > 10'000'000))) {
+        std::cerr << "unlinkd-sandbox: " << a << " wants a whole number"
+                  << (a == "--accounts" ? " from 1 to 10000000" : "") << '\n';
+        return false;
+      }
+      (a == "--accounts" ? o.world.accounts : o.world.seed) = n;
+    } else {
+      std::cerr << "unlinkd-sandbox: unknown option '" << a << "'\n" << usage;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Written beside, then renamed: a reader never sees half a file.
+bool write_file(const std::string& path, const std::string& text, mode_t mode) {
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    std::perror(("unlinkd-sandbox: " + temporary).c_str());
+    return false;
+  }
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool closed = ::close(fd) == 0;
+  if (!written || !closed || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::perror(("unlinkd-sandbox: " + path).c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+  }
+  options o;
+  if (!parse_args(args, o)) {
+    return 1;
+  }
+  if (o.batch.empty()) {
+    o.batch = "sandbox-" + std::to_string(o.world.seed);
+  }
+  auto world = unlinkd::sandbox::generate_state(o.world);
+
+  asio::io_context io;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(o.host, ec);
+  if (ec) {
+    std::cerr << "unlinkd-sandbox: --listen: '" << o.host << "' is not an IP address\n";
+    return 1;
+  }
+  asio::ip::tcp::acceptor acceptor(io);
+  const asio::ip::tcp::endpoint where(address, o.port);
+  acceptor.open(where.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor.bind(where, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    std::cerr << "unlinkd-sandbox: cannot listen on " << o.host << ':' << o.port << ": "
+              << ec.message() << '\n';
+    return 1;
+  }
+  const auto port = acceptor.local_endpoint().port();
+  const std::string base_url = "http://" + o.host + ":" + std::to_string(port);
+  if ((!o.credentials_out.empty() &&
+       !write_file(o.credentials_out, unlinkd::sandbox::credentials_yaml(world, base_url), 0600)) ||
+      (!o.manifest_out.empty() &&
+       !write_file(o.manifest_out, unlinkd::sandbox::manifest_yaml(world, o.batch), 0644)) ||
+      (!o.port_file.empty() && !write_file(o.port_file, std::to_string(port) + "\n", 0644))) {
+    return 1;
+  }
+
+  unlinkd::sandbox::api_service service(std::move(world), o.world.seed);
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    io.stop();
+  });
+  // The server's failure is the process's: rethrow, exit non-zero.
+  asio::co_spawn(io, unlinkd::sandbox::serve(acceptor, service, {}),
+                 [](const std::exception_ptr& e) {
+                   if (e) {
+                     std::rethrow_exception(e);
+                   }
+                 });
+  std::cout << "listening on " << o.host << ':' << port << std::endl;
+  io.run();
+  return 0;
+}
