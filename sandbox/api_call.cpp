@@ -100,6 +100,10 @@ boost::json::object page_info(const paging& p, std::uint64_t total) {
           {"total_page", (total + p.page_size - 1) / p.page_size}};
 }
 
+std::string id_text(const boost::json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
+}
+
 api_outcome missing_param(const std::string& name) {
   return api_outcome::error(40002, name + ": Missing data for required field.");
 }

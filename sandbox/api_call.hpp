@@ -7,7 +7,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -49,6 +51,7 @@ struct api_call {
   sandbox_state& state;
   const access_token& caller;
   const request_params& params;
+  mutation_stats& mutations;
 };
 
 // Page-number paging as the API does it: `page` from 1, `page_size` from 1 to
@@ -61,6 +64,27 @@ struct paging {
 std::optional<paging> read_paging(const request_params& params, std::uint64_t max_page_size,
                                   api_outcome& out);
 boost::json::object page_info(const paging& p, std::uint64_t total);
+
+// The items of page `p`, each turned into JSON by `to_json`.
+template <class T, class F>
+boost::json::array page_of(const std::vector<const T*>& items, const paging& p, F to_json) {
+  boost::json::array list;
+  const std::uint64_t first = (p.page - 1) * p.page_size;
+  for (std::uint64_t i = first; i < items.size() && i < first + p.page_size; ++i) {
+    list.push_back(to_json(*items[i]));
+  }
+  return list;
+}
+
+// An ID given as a JSON string or number, as text.
+std::string id_text(const boost::json::value& v);
+
+// The list answer of a paged read: {list, page_info}.
+template <class T, class F>
+api_outcome paged_list(const std::vector<const T*>& items, const paging& p, F to_json) {
+  return api_outcome::ok(boost::json::object{{"list", page_of(items, p, to_json)},
+                                             {"page_info", page_info(p, items.size())}});
+}
 
 // 40002 answers in the API's wording.
 api_outcome missing_param(const std::string& name);

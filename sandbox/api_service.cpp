@@ -23,15 +23,6 @@ api_response json_response(unsigned status, const boost::json::value& body) {
   return {status, "application/json", boost::json::serialize(body)};
 }
 
-const endpoint* find_endpoint(std::string_view path) {
-  for (const auto& e : read_endpoints()) {
-    if (e.path == path) {
-      return &e;
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 api_service::api_service(sandbox_state initial, std::uint64_t seed)
@@ -82,7 +73,7 @@ api_response api_service::handle_api(const api_request& request, const std::stri
     }
     params = request_params::from_body(std::move(body.as_object()));
   }
-  api_call call{state_, *caller, params};
+  api_call call{state_, *caller, params, mutations_};
   const api_outcome outcome = e->handle(call);
   return envelope(path, outcome.code, outcome.message, outcome.data);
 }
@@ -120,6 +111,7 @@ api_response api_service::handle_admin(const api_request& request, const std::st
   if (path == "/_sandbox/reset" && request.method == http_method::post) {
     state_ = initial_;
     calls_.clear();
+    mutations_ = {};
     return json_response(200, boost::json::object{{"reset", true}});
   }
   if (path == "/_sandbox/state" && request.method == http_method::get) {
@@ -143,8 +135,18 @@ std::string api_service::stats_json() const {
     }
     calls[std::string(api_prefix) + path] = std::move(by_code);
   }
+  boost::json::object accounts;
+  for (const auto& [id, n] : mutations_.attempted) {
+    const auto applied = mutations_.applied.find(id);
+    accounts[id] = {
+        {"mutations_attempted", n},
+        {"mutations_applied", applied == mutations_.applied.end() ? 0 : applied->second}};
+  }
   return boost::json::serialize(
-      boost::json::object{{"calls", std::move(calls)}, {"total_calls", total}});
+      boost::json::object{{"calls", std::move(calls)},
+                          {"total_calls", total},
+                          {"accounts", std::move(accounts)},
+                          {"advertiser_disable_calls", mutations_.advertiser_disable_calls}});
 }
 
 std::string api_service::state_json(const std::string& asset_id) const {

@@ -38,6 +38,7 @@ class api_service {
   std::uint64_t request_counter_ = 0;
   // path -> API code -> calls
   std::map<std::string, std::map<int, std::uint64_t>> calls_;
+  mutation_stats mutations_;
 };
 
 }  // namespace unlinkd::sandbox

@@ -1,6 +1,9 @@
 #pragma once
-// The API endpoints the sandbox serves, each a function of an `api_call`.
-// Grouped by file: read_endpoints.cpp holds the reads.
+// The API endpoints the sandbox serves, each a function of an `api_call`,
+// grouped by file: who the caller is and its ad accounts and campaigns
+// (read_endpoints.cpp), Business Center assets, members and partners
+// (bc_endpoints.cpp), reports (report_endpoints.cpp), and the calls that
+// change state (write_endpoints.cpp).
 
 #include <span>
 #include <string_view>
@@ -19,5 +22,11 @@ struct endpoint {
 };
 
 std::span<const endpoint> read_endpoints();
+std::span<const endpoint> bc_endpoints();
+std::span<const endpoint> report_endpoints();
+std::span<const endpoint> write_endpoints();
+
+// Every endpoint of every group.
+const endpoint* find_endpoint(std::string_view path);
 
 }  // namespace unlinkd::sandbox

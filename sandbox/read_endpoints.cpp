@@ -16,33 +16,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::optional<user_role> role_in(const business_center& bc, const std::string& user_id) {
-  const auto it = bc.roles.find(user_id);
-  return it == bc.roles.end() ? std::nullopt : std::optional(it->second);
-}
-
-// The caller reaches an ad account that is an asset of a BC it belongs to.
-bool can_access_advertiser(const sandbox_state& s, const access_token& caller,
-                           const std::string& advertiser_id) {
-  return std::any_of(s.assets.begin(), s.assets.end(), [&](const bc_asset& a) {
-    if (a.asset_id != advertiser_id || a.type != asset_type::advertiser) {
-      return false;
-    }
-    const auto* bc = s.find_bc(a.bc_id);
-    return bc != nullptr && role_in(*bc, caller.user_id).has_value();
-  });
-}
-
-template <class T, class F>
-json::array page_of(const std::vector<const T*>& items, const paging& p, F to_json) {
-  json::array list;
-  const std::uint64_t first = (p.page - 1) * p.page_size;
-  for (std::uint64_t i = first; i < items.size() && i < first + p.page_size; ++i) {
-    list.push_back(to_json(*items[i]));
-  }
-  return list;
-}
-
 api_outcome user_info(api_call& call) {
   const auto* user = call.state.find_user(call.caller.user_id);
   if (user == nullptr) {
@@ -71,7 +44,7 @@ api_outcome oauth2_advertiser_get(api_call& call) {
   }
   json::array list;
   for (const auto& a : call.state.advertisers) {
-    if (can_access_advertiser(call.state, call.caller, a.advertiser_id)) {
+    if (call.state.can_access_advertiser(call.caller, a.advertiser_id)) {
       list.push_back(json::object{{"advertiser_id", a.advertiser_id}, {"advertiser_name", a.name}});
     }
   }
@@ -96,9 +69,9 @@ api_outcome advertiser_info(api_call& call) {
   }
   json::array list;
   for (const auto& v : ids->as_array()) {
-    const std::string id = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+    const std::string id = id_text(v);
     const auto* a = call.state.find_advertiser(id);
-    if (a == nullptr || !can_access_advertiser(call.state, call.caller, id)) {
+    if (a == nullptr || !call.state.can_access_advertiser(call.caller, id)) {
       return api_outcome::error(40001, "No permission to operate advertiser " + id + ".");
     }
     list.push_back(json::object{{"advertiser_id", a->advertiser_id},
@@ -126,7 +99,7 @@ api_outcome bc_get(api_call& call) {
   const auto only = call.params.text("bc_id");
   std::vector<const business_center*> visible;
   for (const auto& bc : call.state.business_centers) {
-    if (role_in(bc, call.caller.user_id) && (!only || *only == bc.bc_id)) {
+    if (call.state.role_of(bc.bc_id, call.caller.user_id) && (!only || *only == bc.bc_id)) {
       visible.push_back(&bc);
     }
   }
@@ -141,7 +114,7 @@ api_outcome bc_get(api_call& call) {
                                                  {"timezone", bc.timezone},
                                                  {"type", "NORMAL"},
                                                  {"verification_status", "VERIFIED"}}},
-                        {"user_role", to_api(*role_in(bc, user))},
+                        {"user_role", to_api(*call.state.role_of(bc.bc_id, user))},
                         {"ext_user_role", json::object{{"finance_role", "MANAGER"}}}};
   });
   return api_outcome::ok(
@@ -166,7 +139,7 @@ api_outcome campaign_get(api_call& call) {
     return missing_param("advertiser_id");
   }
   if (call.state.find_advertiser(*advertiser_id) == nullptr ||
-      !can_access_advertiser(call.state, call.caller, *advertiser_id)) {
+      !call.state.can_access_advertiser(call.caller, *advertiser_id)) {
     return api_outcome::error(40001, "No permission to operate advertiser " + *advertiser_id + ".");
   }
   api_outcome out;
@@ -189,7 +162,7 @@ api_outcome campaign_get(api_call& call) {
         return invalid_param("filtering.campaign_ids", "Must be a list of at most 100 IDs.");
       }
       for (const auto& v : ids->as_array()) {
-        wanted.push_back(v.is_string() ? std::string(v.get_string()) : json::serialize(v));
+        wanted.push_back(id_text(v));
       }
     }
   }

@@ -71,4 +71,22 @@ const bc_user* sandbox_state::find_user(std::string_view user_id) const {
   return find_by(users, &bc_user::user_id, user_id);
 }
 
+std::optional<user_role> sandbox_state::role_of(std::string_view bc_id,
+                                                const std::string& user_id) const {
+  const auto* bc = find_bc(bc_id);
+  if (bc == nullptr) {
+    return std::nullopt;
+  }
+  const auto it = bc->roles.find(user_id);
+  return it == bc->roles.end() ? std::nullopt : std::optional(it->second);
+}
+
+bool sandbox_state::can_access_advertiser(const access_token& caller,
+                                          std::string_view advertiser_id) const {
+  return std::any_of(assets.begin(), assets.end(), [&](const bc_asset& a) {
+    return a.asset_id == advertiser_id && a.type == asset_type::advertiser &&
+           role_of(a.bc_id, caller.user_id).has_value();
+  });
+}
+
 }  // namespace unlinkd::sandbox

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace unlinkd::sandbox {
@@ -148,6 +149,21 @@ struct sandbox_state {
   [[nodiscard]] const business_center* find_bc(std::string_view bc_id) const;
   [[nodiscard]] const advertiser* find_advertiser(std::string_view id) const;
   [[nodiscard]] const bc_user* find_user(std::string_view user_id) const;
+
+  // The caller's role in a BC, if it is a member.
+  [[nodiscard]] std::optional<user_role> role_of(std::string_view bc_id,
+                                                 const std::string& user_id) const;
+  // A caller reaches an ad account that is an asset of a BC it belongs to.
+  [[nodiscard]] bool can_access_advertiser(const access_token& caller,
+                                           std::string_view advertiser_id) const;
+};
+
+// What the sandbox counts of the calls that change state, per account (the
+// asset the call is about), so a test can prove nothing was done twice.
+struct mutation_stats {
+  std::map<std::string, std::uint64_t> attempted;  // every mutating call that named it
+  std::map<std::string, std::uint64_t> applied;    // the calls that changed something
+  std::uint64_t advertiser_disable_calls = 0;      // /bc/advertiser/disable/: never from unlinkd
 };
 
 }  // namespace unlinkd::sandbox
