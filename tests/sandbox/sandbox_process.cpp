@@ -30,7 +30,12 @@ sandbox_process::sandbox_process(std::vector<std::string> extra_args) {
   }
   std::vector<std::string> args{UNLINKD_SANDBOX_BIN, "--listen", "127.0.0.1:0", "--port-file",
                                 dir_ + "/port"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  for (auto& a : extra_args) {
+    if (const auto at = a.find("{dir}"); at != std::string::npos) {
+      a.replace(at, 5, dir_);
+    }
+    args.push_back(a);
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(out[1], STDOUT_FILENO);

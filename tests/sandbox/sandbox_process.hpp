@@ -15,6 +15,7 @@ namespace unlinkd::test {
 
 class sandbox_process {
  public:
+  // `{dir}` in an argument stands for the process's temporary directory.
   explicit sandbox_process(std::vector<std::string> extra_args = {});
   sandbox_process(const sandbox_process&) = delete;
   sandbox_process& operator=(const sandbox_process&) = delete;
