@@ -11,8 +11,8 @@
 namespace unlinkd::sandbox {
 
 struct server_limits {
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::chrono::seconds idle_timeout{30};  // per read or write of one message
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox/api_service.hpp"
+#include "sandbox/fixture_loader.hpp"
 #include "sandbox/http_server.hpp"
 #include "sandbox/state_generator.hpp"
 
@@ -22,8 +23,9 @@ namespace asio = boost::asio;
 constexpr const char* usage = R"(usage: unlinkd-sandbox [OPTIONS]
 
 Serves /open_api/v1.3/... like the TikTok API for Business, on a world it
-generates, for unlinkd's demo, tests and benchmarks. Admin paths (no token):
-GET /_sandbox/stats, POST /_sandbox/reset, GET /_sandbox/state?asset_id=ID.
+generates or reads from a fixture, for unlinkd's demo, tests and benchmarks.
+Admin paths (no token): GET /_sandbox/stats, POST /_sandbox/reset,
+GET /_sandbox/state?asset_id=ID.
 
 Options:
   --listen 127.0.0.1:PORT   address to listen on; port 0 picks a free one
@@ -31,11 +33,15 @@ Options:
   --port-file PATH          write the bound port to PATH once listening
   --accounts N              ad accounts and TikTok accounts to generate (default 100)
   --seed S                  seed of the generated world (default 1)
-  --credentials-out PATH    write a credentials file for the generated apps
+  --fixture FILE            serve the hand-written world in FILE (YAML, see
+                            docs/SANDBOX.md "Fixtures") instead of generating
+                            one; not with --accounts or --seed
+  --credentials-out PATH    write a credentials file for the world's tokens
                             (mode 0600, base_url pointing here)
-  --manifest-out PATH       write a valid manifest covering the generated
-                            accounts, every unlink mode included
-  --batch NAME              the batch name in that manifest (default sandbox-SEED)
+  --manifest-out PATH       write a valid manifest covering the accounts of
+                            our BC (the first), every unlink mode included
+  --batch NAME              the batch name in that manifest (default
+                            sandbox-SEED, or sandbox-fixture with --fixture)
   -h, --help                show this text
 
 The first line on standard output is "listening on 127.0.0.1:PORT".
@@ -47,6 +53,8 @@ struct options {
   unsigned short port = 0;
   std::string port_file;
   unlinkd::sandbox::generator_options world;
+  bool world_options = false;  // --accounts or --seed given
+  std::string fixture;
   std::string credentials_out;
   std::string manifest_out;
   std::string batch;
@@ -81,13 +89,14 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
       o.host = v->substr(0, colon);
       o.port = static_cast<unsigned short>(n);
     } else if (a == "--port-file" || a == "--credentials-out" || a == "--manifest-out" ||
-               a == "--batch") {
+               a == "--batch" || a == "--fixture") {
       if ((v = value()) == nullptr) {
         return false;
       }
       (a == "--port-file"         ? o.port_file
        : a == "--credentials-out" ? o.credentials_out
        : a == "--manifest-out"    ? o.manifest_out
+       : a == "--fixture"         ? o.fixture
                                   : o.batch) = *v;
     } else if (a == "--accounts" || a == "--seed") {
       if ((v = value()) == nullptr) {
@@ -99,10 +108,16 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
         return false;
       }
       (a == "--accounts" ? o.world.accounts : o.world.seed) = n;
+      o.world_options = true;
     } else {
       std::cerr << "unlinkd-sandbox: unknown option '" << a << "'\n" << usage;
       return false;
     }
+  }
+  if (!o.fixture.empty() && o.world_options) {
+    std::cerr << "unlinkd-sandbox: --fixture cannot be combined with --accounts or --seed: the "
+                 "fixture is the whole world; give one or the other\n";
+    return false;
   }
   return true;
 }
@@ -124,10 +139,7 @@ bool write_file(const std::string& path, const std::string& text, mode_t mode) {
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::vector<std::string> args(argv + 1, argv + argc);
+int run(const std::vector<std::string>& args) {
   for (const auto& a : args) {
     if (a == "-h" || a == "--help") {
       std::cout << usage;
@@ -139,9 +151,21 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (o.batch.empty()) {
-    o.batch = "sandbox-" + std::to_string(o.world.seed);
+    o.batch = o.fixture.empty() ? "sandbox-" + std::to_string(o.world.seed) : "sandbox-fixture";
   }
-  auto world = unlinkd::sandbox::generate_state(o.world);
+  unlinkd::sandbox::sandbox_state world;
+  std::vector<std::string> profiles;  // of a fixture's tokens; empty for a generated world
+  if (o.fixture.empty()) {
+    world = unlinkd::sandbox::generate_state(o.world);
+  } else {
+    auto loaded = unlinkd::sandbox::load_fixture_file(o.fixture);
+    if (!loaded.problems.empty()) {
+      std::cerr << loaded.problems.to_text();
+      return 1;
+    }
+    world = std::move(loaded.state);
+    profiles = std::move(loaded.profiles);
+  }
 
   asio::io_context io;
   boost::system::error_code ec;
@@ -168,13 +192,15 @@ int main(int argc, char** argv) {
   const auto port = acceptor.local_endpoint().port();
   const std::string base_url = "http://" + o.host + ":" + std::to_string(port);
   if ((!o.credentials_out.empty() &&
-       !write_file(o.credentials_out, unlinkd::sandbox::credentials_yaml(world, base_url), 0600)) ||
+       !write_file(o.credentials_out, unlinkd::sandbox::credentials_yaml(world, base_url, profiles),
+                   0600)) ||
       (!o.manifest_out.empty() &&
        !write_file(o.manifest_out, unlinkd::sandbox::manifest_yaml(world, o.batch), 0644)) ||
       (!o.port_file.empty() && !write_file(o.port_file, std::to_string(port) + "\n", 0644))) {
     return 1;
   }
 
+  world.base_url = base_url;  // for the download URLs of report tasks
   unlinkd::sandbox::api_service service(std::move(world), o.world.seed);
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int) {
@@ -192,4 +218,17 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << o.host << ':' << port << std::endl;
   io.run();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Startup failures and broken invariants end the process with a message;
+  // expected problems (bad options, a bad fixture) are answered in run().
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "unlinkd-sandbox: " << e.what() << '\n';
+    return 1;
+  }
 }

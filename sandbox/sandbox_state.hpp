@@ -130,6 +130,17 @@ struct ad {
   operation_status status = operation_status::enable;
 };
 
+// An asynchronous report task (/report/task/create/) and how far it got.
+struct report_task {
+  std::string task_id;
+  std::string advertiser_id;
+  std::string status = "QUEUING";  // QUEUING, PROCESSING, SUCCESS, FAILED or CANCELED
+  std::uint32_t checks = 0;        // /report/task/check/ calls answered so far
+  std::string output_format = "CSV_STRING";
+  std::string file_name;
+  std::string query;  // the create request's body, JSON, for the file a later part serves
+};
+
 struct sandbox_state {
   std::vector<app> apps;
   std::vector<access_token> tokens;
@@ -144,6 +155,8 @@ struct sandbox_state {
   std::vector<campaign> campaigns;
   std::vector<adgroup> adgroups;
   std::vector<ad> ads;
+  std::vector<report_task> report_tasks;  // in creation order
+  std::string base_url;  // where the sandbox listens ("http://127.0.0.1:PORT"), for URLs it gives
 
   [[nodiscard]] const access_token* find_token(std::string_view token) const;
   [[nodiscard]] const business_center* find_bc(std::string_view bc_id) const;

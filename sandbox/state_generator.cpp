@@ -195,11 +195,13 @@ sandbox_state generate_state(const generator_options& options) {
   return s;
 }
 
-std::string credentials_yaml(const sandbox_state& state, const std::string& base_url) {
+std::string credentials_yaml(const sandbox_state& state, const std::string& base_url,
+                             std::span<const std::string> profiles) {
   std::string out =
       "# Written by unlinkd-sandbox --credentials-out: tokens of the sandbox, not real ones.\n"
       "profiles:\n";
-  const std::array<const char*, 2> names{"sandbox-admin", "sandbox-standard"};
+  const std::array<std::string, 2> generated{"sandbox-admin", "sandbox-standard"};
+  const auto names = profiles.empty() ? std::span<const std::string>(generated) : profiles;
   for (std::size_t i = 0; i < state.tokens.size() && i < names.size(); ++i) {
     const auto& token = state.tokens[i];
     const auto app = std::find_if(state.apps.begin(), state.apps.end(),

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "sandbox/sandbox_state.hpp"
@@ -21,8 +22,11 @@ sandbox_state generate_state(const generator_options& options);
 
 // The credentials file (PRODUCT.md §6) for the generated apps: profile
 // "sandbox-admin" (a token with the ADMIN role in our BC) and
-// "sandbox-standard" (a token whose user is only STANDARD there).
-std::string credentials_yaml(const sandbox_state& state, const std::string& base_url);
+// "sandbox-standard" (a token whose user is only STANDARD there). With
+// `profiles` (one name per token, as a fixture gives them), every token is
+// written, under its name.
+std::string credentials_yaml(const sandbox_state& state, const std::string& base_url,
+                             std::span<const std::string> profiles = {});
 
 // A valid manifest for every account of our BC that the API can unlink,
 // each with its mode and parameter; assets shared to us by a partner and

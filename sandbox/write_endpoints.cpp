@@ -17,11 +17,10 @@ namespace {
 
 namespace json = boost::json;
 
-// A relationship already gone answers 40007 (NOT_EXIST) with this wording;
-// the reference does not say what the real API answers (docs/SANDBOX.md).
-api_outcome gone(const std::string& what) {
-  return api_outcome::error(40007, "The relationship does not exist: " + what + ".");
-}
+// A relationship that is not there (never was, or already removed) answers
+// 40002 with a sentence naming it: the reference does not say what the real
+// API answers; docs/SANDBOX_API.md §6 item 1 gives the reasons for 40002.
+api_outcome gone(const std::string& sentence) { return api_outcome::error(40002, sentence); }
 
 // The BC of a BC-level write, which the caller must administer.
 std::optional<api_outcome> require_bc_admin(api_call& call, std::string& bc_id) {
@@ -160,7 +159,7 @@ api_outcome partner_asset_delete(api_call& call) {
            s.type == *type;
   });
   if (it == shares.end()) {
-    return gone("asset " + asset_id + " is not shared with partner " + *partner_id);
+    return gone("Asset " + asset_id + " is not shared with partner " + *partner_id + ".");
   }
   shares.erase(it);
   ++call.mutations.applied[asset_id];
@@ -192,7 +191,7 @@ api_outcome asset_unassign(api_call& call) {
     return m.bc_id == bc_id && m.user_id == *user_id && m.asset_id == *asset_id && m.type == *type;
   });
   if (it == access.end()) {
-    return gone("user " + *user_id + " has no access to asset " + *asset_id);
+    return gone("User " + *user_id + " has no access to asset " + *asset_id + ".");
   }
   access.erase(it);
   ++call.mutations.applied[*asset_id];
@@ -210,11 +209,10 @@ api_outcome asset_admin_delete(api_call& call) {
   if (!type_text) {
     return missing_param("asset_type");
   }
-  if (*type_text == "ADVERTISER") {
-    return api_outcome::error(40000, "This action isn't supported");
-  }
+  // Only TikTok accounts and leads can leave a BC this way; a live test
+  // deleting an ad account got exactly this answer (tiktok-api.md §2.4).
   if (*type_text != "TT_ACCOUNT" && *type_text != "LEAD") {
-    return invalid_param("asset_type", "Invalid enum value " + *type_text + ".");
+    return api_outcome::error(40000, "This action isn't supported");
   }
   api_outcome out;
   const auto ids = id_list(call, "asset_ids", 1, out);  // one per call, as BUB documents
@@ -228,17 +226,22 @@ api_outcome asset_admin_delete(api_call& call) {
     return a.bc_id == bc_id && a.asset_id == asset_id && a.type == asset_type::tt_account;
   });
   if (it == assets.end()) {
-    return gone("asset " + asset_id + " is not in Business Center " + bc_id);
+    return gone("Asset " + asset_id + " (" + *type_text + ") does not belong to Business Center " +
+                bc_id + ".");
   }
   if (it->relation != relation_type::owner_bc) {
     return api_outcome::error(40001, "Permission error: asset " + asset_id +
                                          " is not owned by Business Center " + bc_id + ".");
   }
   assets.erase(it);
-  // Its bindings to ad accounts of this BC go with it.
+  // Its bindings, member access and partner shares in this BC go with it.
   std::erase_if(call.state.bindings, [&](const tiktok_binding& b) {
     return b.bc_id == bc_id && b.tt_account_id == asset_id;
   });
+  std::erase_if(call.state.member_accesses,
+                [&](const member_access& m) { return m.bc_id == bc_id && m.asset_id == asset_id; });
+  std::erase_if(call.state.partner_shares,
+                [&](const partner_share& p) { return p.bc_id == bc_id && p.asset_id == asset_id; });
   ++call.mutations.applied[asset_id];
   return api_outcome::ok(json::object{});
 }
@@ -270,7 +273,8 @@ api_outcome asset_advertiser_unassign(api_call& call) {
     return b.bc_id == bc_id && b.tt_account_id == *asset_id && b.advertiser_id == *advertiser_id;
   });
   if (it == bindings.end()) {
-    return gone("asset " + *asset_id + " is not bound to advertiser " + *advertiser_id);
+    return gone("TikTok account " + *asset_id + " is not linked to advertiser " + *advertiser_id +
+                ".");
   }
   bindings.erase(it);
   ++call.mutations.applied[*asset_id];
@@ -299,7 +303,7 @@ api_outcome advertiser_disable(api_call& call) {
     if (it == call.state.advertisers.end() || it->owner_bc_id != bc_id) {
       failed[id] = "NOT_OWNED";
     } else if (it->disabled_by_bc) {
-      failed[id] = "has been DISABLED already";
+      return api_outcome::error(40002, "Advertiser " + id + " has been DISABLED already.");
     } else {
       it->disabled_by_bc = true;
       ++call.mutations.applied[id];

@@ -1,5 +1,5 @@
 // Contract tests of the calls that change state: each unlink mode removes
-// its relationship once, answers 40007 the second time, and is counted; only
+// its relationship once, answers 40002 the second time, and is counted; only
 // a BC admin may call them; /bc/advertiser/disable/ is counted always.
 #include <fstream>
 #include <sstream>
@@ -64,7 +64,7 @@ class sandbox_writes : public ::testing::Test {
   config::manifest manifest_;
 };
 
-TEST_F(sandbox_writes, partner_share_is_removed_once_then_answers_40007) {
+TEST_F(sandbox_writes, partner_share_is_removed_once_then_answers_40002) {
   const auto& a = first(config::unlink_mode::partner_share);
   const json::object body{{"bc_id", bc()},
                           {"partner_id", a.partner_id},
@@ -74,7 +74,7 @@ TEST_F(sandbox_writes, partner_share_is_removed_once_then_answers_40007) {
   EXPECT_EQ(code_of(post("/bc/partner/asset/delete/", body)), 0);
   EXPECT_TRUE(state(a.id).at("shared_with_partners").as_array().empty());
   const auto again = post("/bc/partner/asset/delete/", body);
-  EXPECT_EQ(code_of(again), 40007) << again;
+  EXPECT_EQ(code_of(again), 40002) << again;
   const auto counted = account_stats(a.id);
   EXPECT_EQ(counted.at("mutations_attempted").as_int64(), 2);
   EXPECT_EQ(counted.at("mutations_applied").as_int64(), 1);
@@ -86,7 +86,7 @@ TEST_F(sandbox_writes, member_access_is_removed_per_member) {
     const json::object body{
         {"bc_id", bc()}, {"user_id", member}, {"asset_type", "ADVERTISER"}, {"asset_id", a.id}};
     EXPECT_EQ(code_of(post("/bc/asset/unassign/", body)), 0);
-    EXPECT_EQ(code_of(post("/bc/asset/unassign/", body)), 40007);
+    EXPECT_EQ(code_of(post("/bc/asset/unassign/", body)), 40002);
   }
   EXPECT_TRUE(state(a.id).at("members").as_array().empty());
   EXPECT_EQ(account_stats(a.id).at("mutations_applied").as_int64(),
@@ -100,7 +100,7 @@ TEST_F(sandbox_writes, bc_asset_removes_a_tiktok_account_but_never_an_ad_account
                           {"asset_ids", json::array{json::value(tt.id)}}};
   EXPECT_EQ(code_of(post("/bc/asset/admin/delete/", body)), 0);
   EXPECT_TRUE(state(tt.id).at("in_business_centers").as_array().empty());
-  EXPECT_EQ(code_of(post("/bc/asset/admin/delete/", body)), 40007);
+  EXPECT_EQ(code_of(post("/bc/asset/admin/delete/", body)), 40002);
 
   const auto& ad_account = first(config::unlink_mode::partner_share);
   const auto refused =
@@ -121,7 +121,7 @@ TEST_F(sandbox_writes, tiktok_binding_is_removed_once) {
   EXPECT_EQ(state(tt.id).at("bound_advertisers").as_array().size(), 1U);
   EXPECT_EQ(code_of(post("/bc/asset/advertiser/unassign/", body)), 0);
   EXPECT_TRUE(state(tt.id).at("bound_advertisers").as_array().empty());
-  EXPECT_EQ(code_of(post("/bc/asset/advertiser/unassign/", body)), 40007);
+  EXPECT_EQ(code_of(post("/bc/asset/advertiser/unassign/", body)), 40002);
 }
 
 TEST_F(sandbox_writes, only_a_bc_admin_may_unlink) {
