@@ -912,7 +912,7 @@ std::string next_task_id(const sandbox_state& state) {
   }
   char buffer[24];
   std::snprintf(buffer, sizeof buffer, "73%s%012llu", seed.c_str(),
-                static_cast<unsigned long long>(state.report_tasks.size() + 1));
+                static_cast<unsigned long long>(state.report_tasks.size()) + 1ULL);
   return buffer;
 }
 

@@ -16,8 +16,6 @@
 namespace unlinkd::test {
 namespace {
 
-namespace json = boost::json;
-
 const std::string api = "/open_api/v1.3";
 const std::string admin_token = "sbx-admin-1";
 const std::string standard_token = "sbx-standard-1";

@@ -513,7 +513,7 @@ TEST_F(sandbox_reports, report_tasks_are_checked_like_the_report) {
 TEST_F(sandbox_reports, an_unknown_or_malformed_task_id_is_40002) {
   const auto ids = advertisers();
   ASSERT_GE(ids.size(), 2U);
-  const auto id = ids[0];
+  const auto& id = ids[0];
   EXPECT_EQ(get("/report/task/check/?advertiser_id=" + id + "&task_id=7300003999999999999")
                 .at("code")
                 .as_int64(),
@@ -617,7 +617,7 @@ TEST_F(sandbox_reports, campaign_rows_add_up_to_the_ad_account_and_hours_to_the_
   }
 
   // A day with data, split into 24 hours that add up to it.
-  const auto daily = std::find_if(by_account.begin(), by_account.end(), [](const auto& row) {
+  const auto* const daily = std::find_if(by_account.begin(), by_account.end(), [](const auto& row) {
     return row.at("metrics").at("spend").as_string() != "-";
   });
   ASSERT_NE(daily, by_account.end());

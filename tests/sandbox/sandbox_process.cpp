@@ -1,5 +1,6 @@
 #include "tests/sandbox/sandbox_process.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -10,7 +11,6 @@
 #include <boost/json/parse.hpp>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +40,7 @@ sandbox_process::sandbox_process(std::vector<std::string> extra_args) {
   if (pid_ == 0) {
     ::dup2(out[1], STDOUT_FILENO);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) {
       argv.push_back(a.data());
     }
