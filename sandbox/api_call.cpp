@@ -104,6 +104,18 @@ std::string id_text(const boost::json::value& v) {
   return v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
 }
 
+std::optional<api_outcome> advertiser_refusal(const api_call& call,
+                                              const std::string& advertiser_id) {
+  if (call.state.find_advertiser(advertiser_id) == nullptr) {
+    return api_outcome::error(
+        40001, "The advertiser " + advertiser_id + " doesn't exist or has been deleted.");
+  }
+  if (!call.state.can_access_advertiser(call.caller, advertiser_id)) {
+    return api_outcome::error(40001, "No permission to operate advertiser " + advertiser_id + ".");
+  }
+  return std::nullopt;
+}
+
 api_outcome missing_param(const std::string& name) {
   return api_outcome::error(40002, name + ": Missing data for required field.");
 }

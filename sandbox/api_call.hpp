@@ -86,6 +86,13 @@ api_outcome paged_list(const std::vector<const T*>& items, const paging& p, F to
                                              {"page_info", page_info(p, items.size())}});
 }
 
+// 40001 for an ad account that does not exist ("doesn't exist or has been
+// deleted", the real wording) or that the caller does not reach; nothing when
+// the call may go on. Call it after the parameters were checked
+// (docs/SANDBOX_API.md §1.4).
+std::optional<api_outcome> advertiser_refusal(const api_call& call,
+                                              const std::string& advertiser_id);
+
 // 40002 answers in the API's wording.
 api_outcome missing_param(const std::string& name);
 api_outcome invalid_param(const std::string& name, const std::string& why);

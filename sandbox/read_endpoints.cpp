@@ -81,15 +81,16 @@ api_outcome advertiser_info(api_call& call) {
   }
   constexpr std::size_t max_ids = 100;
   if (ids->as_array().size() > max_ids) {
-    return api_outcome::error(40011, "advertiser_ids: Too many IDs; at most 100 per request.");
+    // 40002, never a clamp (docs/SANDBOX_API.md §6 item 6).
+    return invalid_param("advertiser_ids", "Too many IDs; at most 100 per request.");
   }
   json::array list;
   for (const auto& v : ids->as_array()) {
     const std::string id = id_text(v);
-    const auto* a = call.state.find_advertiser(id);
-    if (a == nullptr || !call.state.can_access_advertiser(call.caller, id)) {
-      return api_outcome::error(40001, "No permission to operate advertiser " + id + ".");
+    if (auto refused = advertiser_refusal(call, id)) {
+      return *refused;
     }
+    const auto* a = call.state.find_advertiser(id);
     list.push_back(json::object{{"advertiser_id", a->advertiser_id},
                                 {"name", a->name},
                                 {"company", a->company},
@@ -154,9 +155,8 @@ api_outcome campaign_get(api_call& call) {
   if (!advertiser_id) {
     return missing_param("advertiser_id");
   }
-  if (call.state.find_advertiser(*advertiser_id) == nullptr ||
-      !call.state.can_access_advertiser(call.caller, *advertiser_id)) {
-    return api_outcome::error(40001, "No permission to operate advertiser " + *advertiser_id + ".");
+  if (auto refused = advertiser_refusal(call, *advertiser_id)) {
+    return *refused;
   }
   api_outcome out;
   const auto p = read_paging(call.params, 1000, out);
@@ -212,20 +212,6 @@ api_outcome campaign_get(api_call& call) {
   });
   return api_outcome::ok(
       json::object{{"list", std::move(list)}, {"page_info", page_info(*p, matching.size())}});
-}
-
-// The ad account of /adgroup/get/ and /ad/get/, after every parameter was
-// checked (docs/SANDBOX_API.md §1.4): 40001 with the A1 text when it does
-// not exist, the A2 text when the caller does not reach it.
-std::optional<api_outcome> no_access(api_call& call, const std::string& advertiser_id) {
-  if (call.state.find_advertiser(advertiser_id) == nullptr) {
-    return api_outcome::error(
-        40001, "The advertiser " + advertiser_id + " doesn't exist or has been deleted.");
-  }
-  if (!call.state.can_access_advertiser(call.caller, advertiser_id)) {
-    return api_outcome::error(40001, "No permission to operate advertiser " + advertiser_id + ".");
-  }
-  return std::nullopt;
 }
 
 // What `filtering` of /adgroup/get/ and /ad/get/ applies: ID lists (at most
@@ -409,7 +395,7 @@ api_outcome adgroup_get(api_call& call) {
   if (!p) {
     return out;
   }
-  if (auto refused = no_access(call, *advertiser_id)) {
+  if (auto refused = advertiser_refusal(call, *advertiser_id)) {
     return *refused;
   }
   const auto& campaign_ids = filter->ids.at("campaign_ids");
@@ -464,7 +450,7 @@ api_outcome ad_get(api_call& call) {
   if (!p) {
     return out;
   }
-  if (auto refused = no_access(call, *advertiser_id)) {
+  if (auto refused = advertiser_refusal(call, *advertiser_id)) {
     return *refused;
   }
   const auto& campaign_ids = filter->ids.at("campaign_ids");

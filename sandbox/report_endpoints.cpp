@@ -579,19 +579,6 @@ std::optional<report_query> read_report_query(const request_params& params, api_
   return q;
 }
 
-// 40001 with the A1 text for an ad account that does not exist, the A2 text
-// for one the caller does not reach.
-std::optional<api_outcome> no_access(api_call& call, const std::string& advertiser_id) {
-  if (call.state.find_advertiser(advertiser_id) == nullptr) {
-    return api_outcome::error(
-        40001, "The advertiser " + advertiser_id + " doesn't exist or has been deleted.");
-  }
-  if (!call.state.can_access_advertiser(call.caller, advertiser_id)) {
-    return api_outcome::error(40001, "No permission to operate advertiser " + advertiser_id + ".");
-  }
-  return std::nullopt;
-}
-
 // A lifetime query covers the account's life: from the day it was created
 // to yesterday (UTC), the only part of the sandbox that moves with the clock.
 void resolve_lifetime(const advertiser& account, report_query& q) {
@@ -881,7 +868,7 @@ api_outcome report_integrated_get(api_call& call) {
   if (!p) {
     return out;
   }
-  if (auto refused = no_access(call, q->advertiser_id)) {
+  if (auto refused = advertiser_refusal(call, q->advertiser_id)) {
     return *refused;
   }
   resolve_lifetime(*call.state.find_advertiser(q->advertiser_id), *q);
@@ -967,7 +954,7 @@ api_outcome report_task_create(api_call& call) {
   if (!read_flag(call.params, "enable_report_title_translation", translate, out)) {
     return out;
   }
-  if (auto refused = no_access(call, q->advertiser_id)) {
+  if (auto refused = advertiser_refusal(call, q->advertiser_id)) {
     return *refused;
   }
   task.task_id = next_task_id(call.state);
@@ -997,7 +984,7 @@ report_task* named_task(api_call& call, api_outcome& out) {
   }
   const std::string& advertiser_id = *ids[0];
   const std::string& task_id = *ids[1];
-  if (auto refused = no_access(call, advertiser_id)) {
+  if (auto refused = advertiser_refusal(call, advertiser_id)) {
     out = *refused;
     return nullptr;
   }

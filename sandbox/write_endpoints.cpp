@@ -77,8 +77,8 @@ api_outcome campaign_status_update(api_call& call) {
   if (!advertiser_id) {
     return missing_param("advertiser_id");
   }
-  if (!call.state.can_access_advertiser(call.caller, *advertiser_id)) {
-    return api_outcome::error(40001, "No permission to operate advertiser " + *advertiser_id + ".");
+  if (auto refused = advertiser_refusal(call, *advertiser_id)) {
+    return *refused;
   }
   api_outcome out;
   const auto ids = id_list(call, "campaign_ids", 20, out);

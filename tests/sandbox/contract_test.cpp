@@ -1,5 +1,6 @@
 // Contract tests: the real unlinkd-sandbox process on port 0, driven over
 // HTTP as unlinkd's adapter will drive the real API.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -8,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include "config/credentials.hpp"
 #include "config/manifest_parser.hpp"
@@ -206,6 +208,35 @@ TEST(sandbox_generation, manifest_out_is_valid_with_the_credentials_out_profiles
   }
   EXPECT_EQ(modes.size(), 4U) << "every unlink mode is covered";
   std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace unlinkd::test
+
+namespace unlinkd::test {
+namespace {
+
+// As an operator checks it: the unlinkctl executable, with the credentials
+// file the sandbox wrote, so the profile name is checked too.
+TEST(sandbox_generation, manifest_out_passes_unlinkctl_validate) {
+  std::string dir;
+  {
+    sandbox_process p({"--accounts", "100", "--seed", "9", "--credentials-out",
+                       "{dir}/credentials.yaml", "--manifest-out", "{dir}/manifest.yaml"});
+    // Keep the files: copy them out before the process's directory goes.
+    std::string pattern = std::filesystem::temp_directory_path() / "sandbox-validate-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir = pattern;
+    std::filesystem::copy_file(p.dir() + "/credentials.yaml", dir + "/credentials.yaml");
+    std::filesystem::copy_file(p.dir() + "/manifest.yaml", dir + "/manifest.yaml");
+  }
+  const std::string command = std::string(UNLINKD_UNLINKCTL_BIN) + " validate --credentials " +
+                              dir + "/credentials.yaml " + dir + "/manifest.yaml > " + dir +
+                              "/out.txt 2>&1";
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir + "/out.txt");
+  EXPECT_NE(slurp(dir + "/out.txt").find("ok: batch sandbox-9"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
