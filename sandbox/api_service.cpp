@@ -25,8 +25,12 @@ api_response json_response(unsigned status, const boost::json::value& body) {
 
 }  // namespace
 
-api_service::api_service(sandbox_state initial, std::uint64_t seed)
-    : initial_(initial), state_(std::move(initial)), seed_(seed) {}
+api_service::api_service(sandbox_state initial, std::uint64_t seed, service_options options)
+    : initial_(initial),
+      state_(std::move(initial)),
+      seed_(seed),
+      limits_enabled_(options.limits_enabled),
+      budget_(options.limits) {}
 
 api_response api_service::handle(const api_request& request) {
   auto target = parse_target(request.target);
@@ -62,6 +66,19 @@ api_response api_service::handle_api(const api_request& request, const std::stri
   if (caller == nullptr || caller->revoked) {
     return envelope(path, 40105, "Access token is incorrect or has been revoked.",
                     boost::json::object{});
+  }
+  // §1.4 check 5: the budget of the token's app. A refused call is not processed.
+  if (limits_enabled_) {
+    const auto verdict =
+        budget_.admit(caller->app_id, path == "/report/task/create/",
+                      std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+    if (verdict != budget_verdict::admitted) {
+      return envelope(path, 40100,
+                      "Due to too many requests, requests from App " + caller->app_id +
+                          " are temporarily restricted" +
+                          (verdict == budget_verdict::over_day ? " for today." : "."),
+                      boost::json::object{});
+    }
   }
   request_params params = request_params::from_query(std::move(query));
   if (request.method == http_method::post) {
@@ -112,6 +129,7 @@ api_response api_service::handle_admin(const api_request& request, const std::st
     state_ = initial_;
     calls_.clear();
     mutations_ = {};
+    budget_.reset();
     return json_response(200, boost::json::object{{"reset", true}});
   }
   if (path == "/_sandbox/state" && request.method == http_method::get) {
@@ -142,8 +160,16 @@ std::string api_service::stats_json() const {
         {"mutations_attempted", n},
         {"mutations_applied", applied == mutations_.applied.end() ? 0 : applied->second}};
   }
+  boost::json::object apps;
+  for (const auto& [id, s] : budget_.stats()) {
+    apps[id] = {{"accepted", s.accepted},
+                {"refused", s.refused},
+                {"max_1s", s.max_1s},
+                {"max_60s", s.max_60s}};
+  }
   return boost::json::serialize(
       boost::json::object{{"calls", std::move(calls)},
+                          {"apps", std::move(apps)},
                           {"total_calls", total},
                           {"accounts", std::move(accounts)},
                           {"advertiser_disable_calls", mutations_.advertiser_disable_calls}});

@@ -11,13 +11,19 @@
 #include <boost/json/value.hpp>
 
 #include "sandbox/api_types.hpp"
+#include "sandbox/budget.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 namespace unlinkd::sandbox {
 
+struct service_options {
+  budget_limits limits;        // every app's budget (SANDBOX_API.md §1.9)
+  bool limits_enabled = true;  // false: --no-limits, no call is ever refused 40100
+};
+
 class api_service {
  public:
-  api_service(sandbox_state initial, std::uint64_t seed);
+  api_service(sandbox_state initial, std::uint64_t seed, service_options options = {});
 
   api_response handle(const api_request& request);
 
@@ -39,6 +45,8 @@ class api_service {
   // path -> API code -> calls
   std::map<std::string, std::map<int, std::uint64_t>> calls_;
   mutation_stats mutations_;
+  bool limits_enabled_;
+  app_budget budget_;
 };
 
 }  // namespace unlinkd::sandbox

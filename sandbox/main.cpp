@@ -42,7 +42,16 @@ Options:
                             our BC (the first), every unlink mode included
   --batch NAME              the batch name in that manifest (default
                             sandbox-SEED, or sandbox-fixture with --fixture)
+  --qps N                   admitted calls per app in any sliding 1-second
+                            window (default 10, the Basic tier)
+  --qpm N                   the same in any sliding 60-second window (default 600)
+  --qpd N                   admitted calls per app per UTC day (default 864000)
+  --no-limits               no budget: never answer 40100 (engine benchmarks)
   -h, --help                show this text
+
+Over a limit a call gets HTTP 200, code 40100 and is not processed;
+/report/task/create/ is also limited to 2 per second per app. A refused call
+counts in no window. See docs/SANDBOX.md "Budget".
 
 The first line on standard output is "listening on 127.0.0.1:PORT".
 SIGTERM or SIGINT stops it.
@@ -58,6 +67,7 @@ struct options {
   std::string credentials_out;
   std::string manifest_out;
   std::string batch;
+  unlinkd::sandbox::service_options service;
 };
 
 bool parse_number(const std::string& text, std::uint64_t& out) {
@@ -109,6 +119,18 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
       }
       (a == "--accounts" ? o.world.accounts : o.world.seed) = n;
       o.world_options = true;
+    } else if (a == "--qps" || a == "--qpm" || a == "--qpd") {
+      if ((v = value()) == nullptr) {
+        return false;
+      }
+      if (!parse_number(*v, n) || n == 0) {
+        std::cerr << "unlinkd-sandbox: " << a << " wants a whole number of at least 1\n";
+        return false;
+      }
+      auto& limits = o.service.limits;
+      (a == "--qps" ? limits.qps : a == "--qpm" ? limits.qpm : limits.qpd) = n;
+    } else if (a == "--no-limits") {
+      o.service.limits_enabled = false;
     } else {
       std::cerr << "unlinkd-sandbox: unknown option '" << a << "'\n" << usage;
       return false;
@@ -201,7 +223,7 @@ int run(const std::vector<std::string>& args) {
   }
 
   world.base_url = base_url;  // for the download URLs of report tasks
-  unlinkd::sandbox::api_service service(std::move(world), o.world.seed);
+  unlinkd::sandbox::api_service service(std::move(world), o.world.seed, o.service);
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int) {
     boost::system::error_code ignored;

@@ -226,8 +226,9 @@ class bc_reads : public ::testing::Test {
     };
   }
 
-  sandbox_process sandbox_{
-      {"--accounts", std::to_string(world_accounts), "--seed", std::to_string(world_seed)}};
+  sandbox_process sandbox_{{"--accounts", std::to_string(world_accounts), "--seed",
+                            std::to_string(world_seed),
+                            "--no-limits"}};  // many calls at once; the budget is budget_test.cpp's
   http_client client_{sandbox_.port()};
   sandbox::sandbox_state world_ = sandbox::generate_state({world_accounts, world_seed});
   std::string bc_;

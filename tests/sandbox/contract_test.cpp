@@ -31,7 +31,9 @@ std::string slurp(const std::string& path) {
 
 class sandbox_contract : public ::testing::Test {
  protected:
-  sandbox_process sandbox_{{"--accounts", "40", "--seed", "1"}};
+  // --no-limits: these tests make many calls at once; the budget has its own
+  // tests (budget_test.cpp).
+  sandbox_process sandbox_{{"--accounts", "40", "--seed", "1", "--no-limits"}};
   http_client client_{sandbox_.port()};
 };
 

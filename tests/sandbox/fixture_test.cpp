@@ -242,7 +242,8 @@ TEST(fixture_loader, an_empty_or_missing_file_is_one_clear_problem) {
 // The real process on the example fixture.
 TEST(fixture_process, serves_the_fixture_and_writes_its_credentials_and_manifest) {
   sandbox_process sandbox({"--fixture", example_fixture, "--credentials-out",
-                           "{dir}/credentials.yaml", "--manifest-out", "{dir}/manifest.yaml"});
+                           "{dir}/credentials.yaml", "--manifest-out", "{dir}/manifest.yaml",
+                           "--no-limits"});
   http_client client(sandbox.port());
 
   const auto bcs = client.get(api + "/bc/get/", "fixture-admin").json();

@@ -50,7 +50,9 @@ std::string ids_json(const std::vector<std::string>& ids) {
 
 class sandbox_reports : public ::testing::Test {
  protected:
-  sandbox_process sandbox_{{"--accounts", "40", "--seed", std::to_string(seed)}};
+  // --no-limits: many calls (and report tasks) at once; the budget is
+  // budget_test.cpp's.
+  sandbox_process sandbox_{{"--accounts", "40", "--seed", std::to_string(seed), "--no-limits"}};
   http_client client_{sandbox_.port()};
   const std::string token_ = "sbx-admin-" + std::to_string(seed);
 
@@ -369,7 +371,7 @@ TEST_F(sandbox_reports, the_same_request_gives_the_same_rows_in_this_process_and
   const auto first = get(query).at("data");
   const auto second = get(query).at("data");
   EXPECT_EQ(json::serialize(first), json::serialize(second));
-  sandbox_process other({"--accounts", "40", "--seed", std::to_string(seed)});
+  sandbox_process other({"--accounts", "40", "--seed", std::to_string(seed), "--no-limits"});
   http_client other_client(other.port());
   const auto third = other_client.get(api + query, token_).json().at("data");
   EXPECT_EQ(json::serialize(first), json::serialize(third));

@@ -58,8 +58,9 @@ class sandbox_writes : public ::testing::Test {
 
   [[nodiscard]] const std::string& bc() const { return manifest_.business_center_id; }
 
-  sandbox_process sandbox_{
-      {"--accounts", "30", "--seed", "4", "--manifest-out", "{dir}/manifest.yaml"}};
+  sandbox_process sandbox_{{"--accounts", "30", "--seed", "4", "--manifest-out",
+                            "{dir}/manifest.yaml",
+                            "--no-limits"}};  // many calls at once; the budget is budget_test.cpp's
   http_client client_{sandbox_.port()};
   config::manifest manifest_;
 };

@@ -1,0 +1,73 @@
+#pragma once
+// The budget contract of PRODUCT.md §5 / SANDBOX_API.md §1.9, without I/O or
+// clocks of its own: every call to admit() carries the time it happens at.
+//
+// Per app: at most qps admitted calls in any sliding 1-second window, qpm in
+// any sliding 60-second window, qpd per UTC day; /report/task/create/ at most
+// 2 per sliding second per app. A refused call counts in no window.
+//
+// Window convention: the window of a call at time t is (t - W, t]. An earlier
+// admitted call at t0 is in it when t - t0 < W; a call exactly W after
+// another is in a new window. Windows use the monotonic clock; the UTC day
+// uses the wall clock (day = floor(seconds since the epoch / 86400)).
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+namespace unlinkd::sandbox {
+
+struct budget_limits {
+  std::uint64_t qps = 10;       // Basic tier
+  std::uint64_t qpm = 600;      // Basic tier
+  std::uint64_t qpd = 864'000;  // Basic tier
+  std::uint64_t report_create_qps = 2;
+};
+
+enum class budget_verdict : std::uint8_t {
+  admitted,
+  over_window,  // a 1-s or 60-s window (the app's or the endpoint's) is full
+  over_day,     // the app's UTC-day quota is used up
+};
+
+struct app_budget_stats {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t max_1s = 0;   // most admitted calls seen in any 1-s window
+  std::uint64_t max_60s = 0;  // most admitted calls seen in any 60-s window
+};
+
+class app_budget {
+ public:
+  using mono_time = std::chrono::steady_clock::time_point;
+  using wall_time = std::chrono::system_clock::time_point;
+
+  explicit app_budget(budget_limits limits = {}) : limits_(limits) {}
+
+  // Decides one call of `app_id` at `now` (monotonic) and `utc_now` (wall);
+  // an admitted call is counted, a refused one only in the refused stat.
+  // `now` must not go backwards between calls.
+  budget_verdict admit(const std::string& app_id, bool report_create, mono_time now,
+                       wall_time utc_now);
+
+  [[nodiscard]] const budget_limits& limits() const { return limits_; }
+  [[nodiscard]] std::map<std::string, app_budget_stats> stats() const;
+  void reset() { apps_.clear(); }
+
+ private:
+  struct app_state {
+    std::deque<mono_time> last_second;  // admitted calls, at most qps
+    std::deque<mono_time> last_minute;  // admitted calls, at most qpm
+    std::deque<mono_time> report_create_last_second;
+    std::int64_t day = 0;
+    std::uint64_t day_count = 0;
+    app_budget_stats stats;
+  };
+
+  budget_limits limits_;
+  std::map<std::string, app_state> apps_;
+};
+
+}  // namespace unlinkd::sandbox
