@@ -1,8 +1,10 @@
 #include "sandbox/api_service.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -21,6 +23,25 @@ api_response not_found() { return {404, "text/plain", "404 page not found"}; }
 
 api_response json_response(unsigned status, const boost::json::value& body) {
   return {status, "application/json", boost::json::serialize(body)};
+}
+
+api_response json_error(unsigned status, const std::string& message) {
+  return json_response(status, boost::json::object{{"error", message}});
+}
+
+boost::json::object limits_json(const budget_limits& l) {
+  return {{"qps", l.qps}, {"qpm", l.qpm}, {"qpd", l.qpd}};
+}
+
+// A limit of a PUT /_sandbox/limits body: a positive integer.
+std::optional<std::uint64_t> positive(const boost::json::value& v) {
+  if (v.is_uint64()) {
+    return v.as_uint64() > 0 ? std::optional(v.as_uint64()) : std::nullopt;
+  }
+  if (v.is_int64() && v.as_int64() > 0) {
+    return static_cast<std::uint64_t>(v.as_int64());
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -130,7 +151,17 @@ api_response api_service::handle_admin(const api_request& request, const std::st
     calls_.clear();
     mutations_ = {};
     budget_.reset();
+    budget_.reset_limits();
     return json_response(200, boost::json::object{{"reset", true}});
+  }
+  if (path == "/_sandbox/tokens/revoke" && request.method == http_method::post) {
+    return set_revoked(request.body, true);
+  }
+  if (path == "/_sandbox/tokens/restore" && request.method == http_method::post) {
+    return set_revoked(request.body, false);
+  }
+  if (path == "/_sandbox/limits" && request.method == http_method::put) {
+    return put_limits(request.body);
   }
   if (path == "/_sandbox/state" && request.method == http_method::get) {
     const auto it = query.find("asset_id");
@@ -140,6 +171,106 @@ api_response api_service::handle_admin(const api_request& request, const std::st
     return {200, "application/json", state_json(it->second)};
   }
   return not_found();
+}
+
+// Body {"token": T} or {"app_id": A}: (un)revokes that token or every token
+// of the app. No answer or message ever contains a token.
+api_response api_service::set_revoked(const std::string& body, bool revoked) {
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    return json_error(400, "The body must be a JSON object.");
+  }
+  const auto& obj = parsed.as_object();
+  const auto* token = obj.if_contains("token");
+  const auto* app_id = obj.if_contains("app_id");
+  if (obj.size() != 1 || (token == nullptr && app_id == nullptr)) {
+    return json_error(400, "The body must have exactly one of \"token\" or \"app_id\".");
+  }
+  const auto* value = token != nullptr ? token : app_id;
+  if (!value->is_string() || value->as_string().empty()) {
+    return json_error(400, token != nullptr ? "\"token\" must be a non-empty string."
+                                            : "\"app_id\" must be a non-empty string.");
+  }
+  const std::string wanted(value->as_string());
+  std::uint64_t matched = 0;
+  std::uint64_t changed = 0;
+  for (auto& t : state_.tokens) {
+    if ((token != nullptr ? t.token : t.app_id) == wanted) {
+      ++matched;
+      if (t.revoked != revoked) {
+        t.revoked = revoked;
+        ++changed;
+      }
+    }
+  }
+  if (matched == 0) {
+    return json_error(404, token != nullptr ? "No such token." : "No token of that app.");
+  }
+  return json_response(200, boost::json::object{{"tokens", changed}});
+}
+
+// Body {"app_id"?, "qps"?, "qpm"?, "qpd"?}: the given limits of that app (or,
+// without app_id, the default of every app without limits of its own); the
+// others keep their value.
+api_response api_service::put_limits(const std::string& body) {
+  if (!limits_enabled_) {
+    return json_error(409, "The budget is off (--no-limits); limits cannot be changed.");
+  }
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    return json_error(400, "The body must be a JSON object.");
+  }
+  const auto& obj = parsed.as_object();
+  std::optional<std::string> app_id;
+  bool any_limit = false;
+  for (const auto& [key, v] : obj) {
+    if (key == "app_id") {
+      if (!v.is_string() || v.as_string().empty()) {
+        return json_error(400, "\"app_id\" must be a non-empty string.");
+      }
+      app_id = std::string(v.as_string());
+    } else if (key == "qps" || key == "qpm" || key == "qpd") {
+      if (!positive(v)) {
+        return json_error(400, "\"" + std::string(key) + "\" must be a positive integer.");
+      }
+      any_limit = true;
+    } else {
+      return json_error(400, "Unknown field \"" + std::string(key) +
+                                 "\": only app_id, qps, qpm and qpd are allowed.");
+    }
+  }
+  if (!any_limit) {
+    return json_error(400, "At least one of \"qps\", \"qpm\" or \"qpd\" is required.");
+  }
+  if (app_id && std::none_of(state_.apps.begin(), state_.apps.end(),
+                             [&](const app& a) { return a.app_id == *app_id; })) {
+    return json_error(404, "No such app.");
+  }
+  budget_limits merged = app_id ? budget_.limits_for(*app_id) : budget_.limits();
+  if (const auto* v = obj.if_contains("qps")) {
+    merged.qps = *positive(*v);
+  }
+  if (const auto* v = obj.if_contains("qpm")) {
+    merged.qpm = *positive(*v);
+  }
+  if (const auto* v = obj.if_contains("qpd")) {
+    merged.qpd = *positive(*v);
+  }
+  if (merged.qps > merged.qpm || merged.qpm > merged.qpd) {
+    return json_error(400, "The limits must satisfy qps <= qpm <= qpd; they would be qps " +
+                               std::to_string(merged.qps) + ", qpm " + std::to_string(merged.qpm) +
+                               ", qpd " + std::to_string(merged.qpd) + ".");
+  }
+  boost::json::object answer{{"limits", limits_json(merged)}};
+  if (app_id) {
+    budget_.set_app_limits(*app_id, merged);
+    answer["app_id"] = *app_id;
+  } else {
+    budget_.set_default_limits(merged);
+  }
+  return json_response(200, answer);
 }
 
 std::string api_service::stats_json() const {
@@ -165,11 +296,39 @@ std::string api_service::stats_json() const {
     apps[id] = {{"accepted", s.accepted},
                 {"refused", s.refused},
                 {"max_1s", s.max_1s},
-                {"max_60s", s.max_60s}};
+                {"max_60s", s.max_60s},
+                {"limits", limits_json(budget_.limits_for(id))}};
   }
+  boost::json::object limits;
+  if (limits_enabled_) {
+    boost::json::object per_app;
+    for (const auto& [id, l] : budget_.app_limits()) {
+      per_app[id] = limits_json(l);
+    }
+    limits = {{"default", limits_json(budget_.limits())}, {"apps", std::move(per_app)}};
+  }
+  // Counts only: a token is never echoed.
+  std::uint64_t revoked = 0;
+  std::map<std::string, std::uint64_t> revoked_per_app;
+  for (const auto& t : state_.tokens) {
+    if (t.revoked) {
+      ++revoked;
+      ++revoked_per_app[t.app_id];
+    }
+  }
+  boost::json::object revoked_by_app;
+  for (const auto& [id, n] : revoked_per_app) {
+    revoked_by_app[id] = n;
+  }
+  boost::json::object tokens;
+  tokens["total"] = state_.tokens.size();
+  tokens["revoked"] = revoked;
+  tokens["revoked_by_app"] = std::move(revoked_by_app);
   return boost::json::serialize(
       boost::json::object{{"calls", std::move(calls)},
                           {"apps", std::move(apps)},
+                          {"limits", std::move(limits)},
+                          {"tokens", std::move(tokens)},
                           {"total_calls", total},
                           {"accounts", std::move(accounts)},
                           {"advertiser_disable_calls", mutations_.advertiser_disable_calls}});

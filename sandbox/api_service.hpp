@@ -35,6 +35,8 @@ class api_service {
   api_response envelope(const std::string& path, int code, const std::string& message,
                         const boost::json::value& data);
   std::string next_request_id();
+  api_response set_revoked(const std::string& body, bool revoked);
+  api_response put_limits(const std::string& body);
   [[nodiscard]] std::string stats_json() const;
   [[nodiscard]] std::string state_json(const std::string& asset_id) const;
 

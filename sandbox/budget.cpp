@@ -27,6 +27,7 @@ std::int64_t utc_day(app_budget::wall_time t) {
 
 budget_verdict app_budget::admit(const std::string& app_id, bool report_create, mono_time now,
                                  wall_time utc_now) {
+  const budget_limits& limits = limits_for(app_id);
   app_state& app = apps_[app_id];
   expire(app.last_second, now, 1s);
   expire(app.last_minute, now, 60s);
@@ -37,10 +38,10 @@ budget_verdict app_budget::admit(const std::string& app_id, bool report_create, 
     app.day_count = 0;
   }
   budget_verdict verdict = budget_verdict::admitted;
-  if (app.day_count >= limits_.qpd) {
+  if (app.day_count >= limits.qpd) {
     verdict = budget_verdict::over_day;
-  } else if (app.last_second.size() >= limits_.qps || app.last_minute.size() >= limits_.qpm ||
-             (report_create && app.report_create_last_second.size() >= limits_.report_create_qps)) {
+  } else if (app.last_second.size() >= limits.qps || app.last_minute.size() >= limits.qpm ||
+             (report_create && app.report_create_last_second.size() >= limits.report_create_qps)) {
     verdict = budget_verdict::over_window;
   }
   if (verdict != budget_verdict::admitted) {
@@ -59,6 +60,11 @@ budget_verdict app_budget::admit(const std::string& app_id, bool report_create, 
   app.stats.max_1s = std::max<std::uint64_t>(app.stats.max_1s, app.last_second.size());
   app.stats.max_60s = std::max<std::uint64_t>(app.stats.max_60s, app.last_minute.size());
   return verdict;
+}
+
+const budget_limits& app_budget::limits_for(const std::string& app_id) const {
+  const auto it = overrides_.find(app_id);
+  return it == overrides_.end() ? limits_ : it->second;
 }
 
 std::map<std::string, app_budget_stats> app_budget::stats() const {

@@ -44,7 +44,7 @@ class app_budget {
   using mono_time = std::chrono::steady_clock::time_point;
   using wall_time = std::chrono::system_clock::time_point;
 
-  explicit app_budget(budget_limits limits = {}) : limits_(limits) {}
+  explicit app_budget(budget_limits limits = {}) : start_limits_(limits), limits_(limits) {}
 
   // Decides one call of `app_id` at `now` (monotonic) and `utc_now` (wall);
   // an admitted call is counted, a refused one only in the refused stat.
@@ -52,7 +52,25 @@ class app_budget {
   budget_verdict admit(const std::string& app_id, bool report_create, mono_time now,
                        wall_time utc_now);
 
+  // The default limits, for every app without limits of its own.
   [[nodiscard]] const budget_limits& limits() const { return limits_; }
+  // The limits that apply to `app_id`: its own, or the default.
+  [[nodiscard]] const budget_limits& limits_for(const std::string& app_id) const;
+  // Apps with limits of their own (set_app_limits).
+  [[nodiscard]] const std::map<std::string, budget_limits>& app_limits() const {
+    return overrides_;
+  }
+  // Changes limits at run time; the windows and counts already seen stay, so
+  // a lower limit applies from the next call on. The caller validates.
+  void set_default_limits(const budget_limits& limits) { limits_ = limits; }
+  void set_app_limits(const std::string& app_id, const budget_limits& limits) {
+    overrides_[app_id] = limits;
+  }
+  // Back to the limits given to the constructor, no app of its own.
+  void reset_limits() {
+    limits_ = start_limits_;
+    overrides_.clear();
+  }
   [[nodiscard]] std::map<std::string, app_budget_stats> stats() const;
   void reset() { apps_.clear(); }
 
@@ -66,7 +84,9 @@ class app_budget {
     app_budget_stats stats;
   };
 
+  budget_limits start_limits_;
   budget_limits limits_;
+  std::map<std::string, budget_limits> overrides_;
   std::map<std::string, app_state> apps_;
 };
 

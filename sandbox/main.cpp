@@ -25,7 +25,12 @@ constexpr const char* usage = R"(usage: unlinkd-sandbox [OPTIONS]
 Serves /open_api/v1.3/... like the TikTok API for Business, on a world it
 generates or reads from a fixture, for unlinkd's demo, tests and benchmarks.
 Admin paths (no token): GET /_sandbox/stats, POST /_sandbox/reset,
-GET /_sandbox/state?asset_id=ID.
+GET /_sandbox/state?asset_id=ID,
+POST /_sandbox/tokens/revoke and POST /_sandbox/tokens/restore with
+{"token": T} or {"app_id": A}, PUT /_sandbox/limits with
+{"app_id": A, "qps": N, "qpm": N, "qpd": N} (any subset; without app_id the
+default of every app; 409 with --no-limits). Reset restores tokens and limits.
+See docs/SANDBOX.md "Runtime controls".
 
 Options:
   --listen 127.0.0.1:PORT   address to listen on; port 0 picks a free one

@@ -186,6 +186,54 @@ TEST_F(budget, each_app_has_its_own_windows) {
   EXPECT_EQ(call_at(3ms, "app-1"), admitted) << "reset forgets the windows";
 }
 
+TEST_F(budget, an_app_override_applies_to_that_app_only) {
+  budget_.set_app_limits("app-1", limits(1, 100));
+  EXPECT_EQ(budget_.limits_for("app-1").qps, 1U);
+  EXPECT_EQ(budget_.limits_for("app-2").qps, 3U) << "others keep the default";
+  EXPECT_EQ(call_at(0ms, "app-1"), admitted);
+  EXPECT_EQ(call_at(1ms, "app-1"), over_window);
+  EXPECT_EQ(call_at(2ms, "app-2"), admitted);
+  EXPECT_EQ(call_at(3ms, "app-2"), admitted);
+  EXPECT_EQ(call_at(4ms, "app-2"), admitted);
+  EXPECT_EQ(call_at(5ms, "app-2"), over_window);
+}
+
+TEST_F(budget, a_lower_limit_applies_from_the_next_call_and_keeps_the_windows) {
+  EXPECT_EQ(call_at(0ms), admitted);
+  EXPECT_EQ(call_at(1ms), admitted);
+  budget_.set_app_limits("app-1", limits(2, 100));
+  EXPECT_EQ(call_at(2ms), over_window) << "the two calls already admitted still count";
+  budget_.set_app_limits("app-1", limits(5, 100));
+  EXPECT_EQ(call_at(3ms), admitted);
+  EXPECT_EQ(stats().max_1s, 3U);
+}
+
+TEST_F(budget, a_new_default_applies_to_apps_without_an_override) {
+  budget_.set_app_limits("app-1", limits(5, 100));
+  budget_.set_default_limits(limits(1, 100));
+  EXPECT_EQ(budget_.limits().qps, 1U);
+  EXPECT_EQ(budget_.limits_for("app-1").qps, 5U) << "an override wins over the default";
+  EXPECT_EQ(call_at(0ms, "app-2"), admitted);
+  EXPECT_EQ(call_at(1ms, "app-2"), over_window);
+}
+
+TEST_F(budget, the_daily_quota_of_an_override_is_enforced) {
+  budget_.set_app_limits("app-1", limits(3, 100, 2));
+  EXPECT_EQ(call_at(0ms), admitted);
+  EXPECT_EQ(call_at(2000ms), admitted);
+  EXPECT_EQ(call_at(4000ms), over_day);
+}
+
+TEST_F(budget, reset_limits_restores_the_start_limits_and_drops_overrides) {
+  budget_.set_app_limits("app-1", limits(1, 100));
+  budget_.set_default_limits(limits(7, 700));
+  budget_.reset_limits();
+  EXPECT_TRUE(budget_.app_limits().empty());
+  EXPECT_EQ(budget_.limits().qps, 3U);
+  EXPECT_EQ(budget_.limits_for("app-1").qps, 3U);
+  EXPECT_EQ(budget_.limits_for("app-1").qpm, 100U);
+}
+
 // --- The real process ---------------------------------------------------
 
 const std::string api = "/open_api/v1.3";

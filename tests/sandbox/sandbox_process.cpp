@@ -91,22 +91,26 @@ http_client::http_client(unsigned short port) : stream_(io_) {
 }
 
 http_reply http_client::get(const std::string& target, const std::string& token) {
-  return send(false, target, {}, token);
+  return send(http::verb::get, target, {}, token);
 }
 
 http_reply http_client::post(const std::string& target, const std::string& body,
                              const std::string& token) {
-  return send(true, target, body, token);
+  return send(http::verb::post, target, body, token);
 }
 
-http_reply http_client::send(bool post, const std::string& target, const std::string& body,
+http_reply http_client::put(const std::string& target, const std::string& body) {
+  return send(http::verb::put, target, body, {});
+}
+
+http_reply http_client::send(http::verb verb, const std::string& target, const std::string& body,
                              const std::string& token) {
-  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+  http::request<http::string_body> req{verb, target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) {
     req.set("Access-Token", token);
   }
-  if (post) {
+  if (verb != http::verb::get) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
   }

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 #include <sys/types.h>
 
@@ -46,9 +47,10 @@ class http_client {
   http_reply get(const std::string& target, const std::string& token = {});
   http_reply post(const std::string& target, const std::string& body,
                   const std::string& token = {});
+  http_reply put(const std::string& target, const std::string& body);
 
  private:
-  http_reply send(bool post, const std::string& target, const std::string& body,
+  http_reply send(boost::beast::http::verb verb, const std::string& target, const std::string& body,
                   const std::string& token);
   boost::asio::io_context io_;
   boost::beast::tcp_stream stream_;
