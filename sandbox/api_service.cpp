@@ -44,6 +44,13 @@ std::optional<std::uint64_t> positive(const boost::json::value& v) {
   return std::nullopt;
 }
 
+// The calls that change state (write_endpoints.cpp): the only ones a
+// reset_after_apply fault can hit.
+bool is_mutating(const endpoint* e) {
+  const auto writes = write_endpoints();
+  return std::any_of(writes.begin(), writes.end(), [&](const endpoint& w) { return &w == e; });
+}
+
 }  // namespace
 
 api_service::api_service(sandbox_state initial, std::uint64_t seed, service_options options)
@@ -51,7 +58,10 @@ api_service::api_service(sandbox_state initial, std::uint64_t seed, service_opti
       state_(std::move(initial)),
       seed_(seed),
       limits_enabled_(options.limits_enabled),
-      budget_(options.limits) {}
+      budget_(options.limits),
+      initial_faults_(options.faults),
+      faults_(std::move(options.faults)),
+      fault_random_(seed) {}
 
 api_response api_service::handle(const api_request& request) {
   auto target = parse_target(request.target);
@@ -101,6 +111,44 @@ api_response api_service::handle_api(const api_request& request, const std::stri
                       boost::json::object{});
     }
   }
+  // Faults come after the token and budget checks: a budget-admitted call
+  // that is then faulted stays counted as accepted, as the real API counts it.
+  const bool mutating = is_mutating(e);
+  const fault_decision fault = decide_fault(faults_, path, mutating, fault_random_);
+  if (fault.kind != fault_kind::none) {
+    ++fault_counts_[static_cast<std::size_t>(fault.slot)];
+  }
+  if (fault.kind == fault_kind::api_code) {
+    auto answer = envelope(path, fault.code, fault_message(fault.code), boost::json::object{});
+    answer.delay = fault.delay;
+    return answer;
+  }
+  if (fault.kind == fault_kind::http_status) {
+    api_response answer{fault.status, "text/plain",
+                        fault.status == 500   ? "500 internal server error"
+                        : fault.status == 502 ? "502 bad gateway"
+                                              : "503 service unavailable"};
+    answer.delay = fault.delay;
+    return answer;
+  }
+  if (fault.kind == fault_kind::reset_before) {
+    api_response answer;
+    answer.fault = response_fault::close_without_reply;
+    answer.delay = fault.delay;
+    return answer;
+  }
+  api_response answer = run_endpoint(*e, request, path, std::move(query), *caller);
+  answer.delay = fault.delay;
+  if (fault.kind == fault_kind::reset_after_apply) {
+    answer.fault = response_fault::close_without_reply;  // applied; the reply is lost
+  }
+  return answer;
+}
+
+api_response api_service::run_endpoint(const endpoint& e, const api_request& request,
+                                       const std::string& path,
+                                       std::map<std::string, std::string> query,
+                                       const access_token& caller) {
   request_params params = request_params::from_query(std::move(query));
   if (request.method == http_method::post) {
     boost::system::error_code ec;
@@ -111,8 +159,8 @@ api_response api_service::handle_api(const api_request& request, const std::stri
     }
     params = request_params::from_body(std::move(body.as_object()));
   }
-  api_call call{state_, *caller, params, mutations_};
-  const api_outcome outcome = e->handle(call);
+  api_call call{state_, caller, params, mutations_};
+  const api_outcome outcome = e.handle(call);
   return envelope(path, outcome.code, outcome.message, outcome.data);
 }
 
@@ -152,6 +200,9 @@ api_response api_service::handle_admin(const api_request& request, const std::st
     mutations_ = {};
     budget_.reset();
     budget_.reset_limits();
+    faults_ = initial_faults_;
+    fault_random_ = fault_random(seed_);
+    fault_counts_ = {};
     return json_response(200, boost::json::object{{"reset", true}});
   }
   if (path == "/_sandbox/tokens/revoke" && request.method == http_method::post) {
@@ -162,6 +213,9 @@ api_response api_service::handle_admin(const api_request& request, const std::st
   }
   if (path == "/_sandbox/limits" && request.method == http_method::put) {
     return put_limits(request.body);
+  }
+  if (path == "/_sandbox/faults" && request.method == http_method::put) {
+    return put_faults(request.body);
   }
   if (path == "/_sandbox/state" && request.method == http_method::get) {
     const auto it = query.find("asset_id");
@@ -273,6 +327,17 @@ api_response api_service::put_limits(const std::string& body) {
   return json_response(200, answer);
 }
 
+// Body: a whole fault profile, YAML or JSON (JSON is YAML), as --faults
+// reads it. It replaces the current profile; an empty body switches faults off.
+api_response api_service::put_faults(const std::string& body) {
+  auto loaded = load_fault_profile(body, "PUT /_sandbox/faults");
+  if (!loaded.problems.empty()) {
+    return {400, "text/plain", loaded.problems.to_text()};
+  }
+  faults_ = std::move(loaded.profile);
+  return json_response(200, boost::json::object{{"faults", "replaced"}});
+}
+
 std::string api_service::stats_json() const {
   boost::json::object calls;
   std::uint64_t total = 0;
@@ -320,6 +385,10 @@ std::string api_service::stats_json() const {
   for (const auto& [id, n] : revoked_per_app) {
     revoked_by_app[id] = n;
   }
+  boost::json::object faults;
+  for (std::size_t i = 0; i < fault_slot_count; ++i) {
+    faults[fault_slot_name(static_cast<fault_slot>(i))] = fault_counts_[i];
+  }
   boost::json::object tokens;
   tokens["total"] = state_.tokens.size();
   tokens["revoked"] = revoked;
@@ -331,6 +400,7 @@ std::string api_service::stats_json() const {
                           {"tokens", std::move(tokens)},
                           {"total_calls", total},
                           {"accounts", std::move(accounts)},
+                          {"faults", std::move(faults)},
                           {"advertiser_disable_calls", mutations_.advertiser_disable_calls}});
 }
 

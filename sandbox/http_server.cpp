@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -67,6 +68,17 @@ asio::awaitable<void> serve_connection(beast::tcp_stream stream, api_service& se
     }
     const auto request = parser.release();
     const api_response answer = service.handle(to_api_request(request));
+    if (answer.delay.count() > 0) {  // injected latency: wait without blocking the io_context
+      asio::steady_timer timer(stream.get_executor(), answer.delay);
+      co_await timer.async_wait(use_tuple);
+    }
+    if (answer.fault == response_fault::close_without_reply) {
+      // An injected connection reset: linger 0 makes close() send RST.
+      beast::error_code ignored;
+      stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+      stream.socket().close(ignored);
+      co_return;
+    }
     http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                                request.version()};
     response.set(http::field::content_type, answer.content_type);

@@ -29,8 +29,10 @@ GET /_sandbox/state?asset_id=ID,
 POST /_sandbox/tokens/revoke and POST /_sandbox/tokens/restore with
 {"token": T} or {"app_id": A}, PUT /_sandbox/limits with
 {"app_id": A, "qps": N, "qpm": N, "qpd": N} (any subset; without app_id the
-default of every app; 409 with --no-limits). Reset restores tokens and limits.
-See docs/SANDBOX.md "Runtime controls".
+default of every app; 409 with --no-limits), PUT /_sandbox/faults with a
+fault profile (YAML or JSON; an empty body switches faults off). Reset
+restores tokens, limits and the --faults profile.
+See docs/SANDBOX.md "Runtime controls" and "Faults".
 
 Options:
   --listen 127.0.0.1:PORT   address to listen on; port 0 picks a free one
@@ -52,6 +54,10 @@ Options:
   --qpm N                   the same in any sliding 60-second window (default 600)
   --qpd N                   admitted calls per app per UTC day (default 864000)
   --no-limits               no budget: never answer 40100 (engine benchmarks)
+  --faults FILE             inject faults (API codes, HTTP 5xx, connection
+                            resets, latency) as the YAML profile in FILE says,
+                            reproducibly for a --seed; see docs/SANDBOX.md
+                            "Faults" and examples/sandbox-faults.yaml
   -h, --help                show this text
 
 Over a limit a call gets HTTP 200, code 40100 and is not processed;
@@ -72,6 +78,7 @@ struct options {
   std::string credentials_out;
   std::string manifest_out;
   std::string batch;
+  std::string faults;
   unlinkd::sandbox::service_options service;
 };
 
@@ -104,7 +111,7 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
       o.host = v->substr(0, colon);
       o.port = static_cast<unsigned short>(n);
     } else if (a == "--port-file" || a == "--credentials-out" || a == "--manifest-out" ||
-               a == "--batch" || a == "--fixture") {
+               a == "--batch" || a == "--fixture" || a == "--faults") {
       if ((v = value()) == nullptr) {
         return false;
       }
@@ -112,6 +119,7 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
        : a == "--credentials-out" ? o.credentials_out
        : a == "--manifest-out"    ? o.manifest_out
        : a == "--fixture"         ? o.fixture
+       : a == "--faults"          ? o.faults
                                   : o.batch) = *v;
     } else if (a == "--accounts" || a == "--seed") {
       if ((v = value()) == nullptr) {
@@ -192,6 +200,14 @@ int run(const std::vector<std::string>& args) {
     }
     world = std::move(loaded.state);
     profiles = std::move(loaded.profiles);
+  }
+  if (!o.faults.empty()) {
+    auto loaded = unlinkd::sandbox::load_fault_profile_file(o.faults);
+    if (!loaded.problems.empty()) {
+      std::cerr << loaded.problems.to_text();
+      return 1;
+    }
+    o.service.faults = std::move(loaded.profile);
   }
 
   asio::io_context io;
