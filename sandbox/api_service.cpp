@@ -239,7 +239,7 @@ api_response api_service::set_revoked(const std::string& body, bool revoked) {
   const auto* token = obj.if_contains("token");
   const auto* app_id = obj.if_contains("app_id");
   if (obj.size() != 1 || (token == nullptr && app_id == nullptr)) {
-    return json_error(400, "The body must have exactly one of \"token\" or \"app_id\".");
+    return json_error(400, R"(The body must have exactly one of "token" or "app_id".)");
   }
   const auto* value = token != nullptr ? token : app_id;
   if (!value->is_string() || value->as_string().empty()) {
@@ -296,7 +296,7 @@ api_response api_service::put_limits(const std::string& body) {
     }
   }
   if (!any_limit) {
-    return json_error(400, "At least one of \"qps\", \"qpm\" or \"qpd\" is required.");
+    return json_error(400, R"(At least one of "qps", "qpm" or "qpd" is required.)");
   }
   if (app_id && std::none_of(state_.apps.begin(), state_.apps.end(),
                              [&](const app& a) { return a.app_id == *app_id; })) {
