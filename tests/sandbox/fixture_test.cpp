@@ -311,19 +311,7 @@ exit_result run_to_exit(const std::vector<std::string>& extra_args,
     ADD_FAILURE() << "pipe failed";
     return {};
   }
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn(args, out[1], err[1]);
   ::close(out[1]);
   ::close(err[1]);
   exit_result r;

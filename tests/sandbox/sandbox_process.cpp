@@ -18,6 +18,25 @@ namespace unlinkd::test {
 
 namespace http = boost::beast::http;
 
+pid_t spawn(std::vector<std::string> args, int out_fd, int err_fd) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, STDOUT_FILENO);
+    if (err_fd >= 0) {
+      ::dup2(err_fd, STDERR_FILENO);
+    }
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 sandbox_process::sandbox_process(std::vector<std::string> extra_args) {
   std::string pattern = std::filesystem::temp_directory_path() / "sandbox-test-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
@@ -36,18 +55,7 @@ sandbox_process::sandbox_process(std::vector<std::string> extra_args) {
     }
     args.push_back(a);
   }
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  pid_ = spawn(args, out[1], -1);
   ::close(out[1]);
   // The first line says the port; wait for it with a bound, never a sleep.
   pollfd pfd{out[0], POLLIN, 0};

@@ -14,6 +14,10 @@
 
 namespace unlinkd::test {
 
+// Starts `args` (args[0] is the executable) with its standard output on
+// `out_fd` and, when err_fd >= 0, its standard error on `err_fd`.
+pid_t spawn(std::vector<std::string> args, int out_fd, int err_fd);
+
 class sandbox_process {
  public:
   // `{dir}` in an argument stands for the process's temporary directory.
