@@ -1,0 +1,3 @@
+# The API client: classification, rate gate, HTTP(S) transport, retries.
+target_sources(unlinkd_adapters PRIVATE
+  api_error.cpp)

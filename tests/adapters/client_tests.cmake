@@ -1,0 +1,1 @@
+# adapter_client_tests: the API client

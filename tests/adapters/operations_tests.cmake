@@ -1,0 +1,1 @@
+# adapter_operations_tests: the five operations
