@@ -51,11 +51,19 @@ bool is_mutating(const endpoint* e) {
   return std::any_of(writes.begin(), writes.end(), [&](const endpoint& w) { return &w == e; });
 }
 
+// The report endpoints read and change the authoritative state (their tasks
+// are no relationship a write could lag behind).
+bool is_report(const endpoint* e) {
+  const auto reports = report_endpoints();
+  return std::any_of(reports.begin(), reports.end(), [&](const endpoint& r) { return &r == e; });
+}
+
 }  // namespace
 
 api_service::api_service(sandbox_state initial, std::uint64_t seed, service_options options)
     : initial_(initial),
       state_(std::move(initial)),
+      view_(initial_, options.visibility, seed),
       seed_(seed),
       limits_enabled_(options.limits_enabled),
       budget_(options.limits),
@@ -159,8 +167,16 @@ api_response api_service::run_endpoint(const endpoint& e, const api_request& req
     }
     params = request_params::from_body(std::move(body.as_object()));
   }
-  api_call call{state_, caller, params, mutations_};
+  const bool mutating = is_mutating(&e);
+  const auto now = std::chrono::steady_clock::now();
+  // Reads see the lagging view (§1.10); writes and reports the truth.
+  sandbox_state& world =
+      view_.enabled() && !mutating && !is_report(&e) ? view_.visible_at(now) : state_;
+  api_call call{world, caller, params, mutations_};
   const api_outcome outcome = e.handle(call);
+  if (mutating && outcome.code == 0) {
+    view_.record(e, std::move(params), caller, now);
+  }
   return envelope(path, outcome.code, outcome.message, outcome.data);
 }
 
@@ -196,6 +212,7 @@ api_response api_service::handle_admin(const api_request& request, const std::st
   }
   if (path == "/_sandbox/reset" && request.method == http_method::post) {
     state_ = initial_;
+    view_.reset(initial_);
     calls_.clear();
     mutations_ = {};
     budget_.reset();
@@ -389,6 +406,10 @@ std::string api_service::stats_json() const {
   for (std::size_t i = 0; i < fault_slot_count; ++i) {
     faults[fault_slot_name(static_cast<fault_slot>(i))] = fault_counts_[i];
   }
+  boost::json::object visibility{
+      {"delay_min_ms", view_.delay().min.count()},
+      {"delay_max_ms", view_.delay().max.count()},
+      {"pending_writes", view_.pending()}};
   boost::json::object tokens;
   tokens["total"] = state_.tokens.size();
   tokens["revoked"] = revoked;
@@ -401,6 +422,7 @@ std::string api_service::stats_json() const {
                           {"total_calls", total},
                           {"accounts", std::move(accounts)},
                           {"faults", std::move(faults)},
+                          {"visibility", std::move(visibility)},
                           {"advertiser_disable_calls", mutations_.advertiser_disable_calls}});
 }
 

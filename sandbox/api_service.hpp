@@ -13,6 +13,7 @@
 
 #include "sandbox/api_types.hpp"
 #include "sandbox/budget.hpp"
+#include "sandbox/delayed_view.hpp"
 #include "sandbox/endpoints.hpp"
 #include "sandbox/fault_plan.hpp"
 #include "sandbox/sandbox_state.hpp"
@@ -23,6 +24,7 @@ struct service_options {
   budget_limits limits;        // every app's budget (SANDBOX_API.md §1.9)
   bool limits_enabled = true;  // false: --no-limits, no call is ever refused 40100
   fault_profile faults;        // --faults FILE; the default injects nothing
+  visibility_delay visibility; // --visibility-delay; the default shows writes at once
 };
 
 class api_service {
@@ -48,7 +50,8 @@ class api_service {
   [[nodiscard]] std::string state_json(const std::string& asset_id) const;
 
   sandbox_state initial_;
-  sandbox_state state_;
+  sandbox_state state_;  // authoritative: writes are checked against it and applied at once
+  delayed_view view_;    // what the reads see, lagging by the visibility delay
   std::uint64_t seed_;
   std::uint64_t request_counter_ = 0;
   // path -> API code -> calls

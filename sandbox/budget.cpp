@@ -32,16 +32,21 @@ budget_verdict app_budget::admit(const std::string& app_id, bool report_create, 
   expire(app.last_second, now, 1s);
   expire(app.last_minute, now, 60s);
   expire(app.report_create_last_second, now, 1s);
+  expire(app.report_create_last_minute, now, 60s);
   const std::int64_t day = utc_day(utc_now);
   if (day != app.day) {
     app.day = day;
     app.day_count = 0;
+    app.report_create_day_count = 0;
   }
   budget_verdict verdict = budget_verdict::admitted;
-  if (app.day_count >= limits.qpd) {
+  if (app.day_count >= limits.qpd ||
+      (report_create && app.report_create_day_count >= limits.report_create_qpd)) {
     verdict = budget_verdict::over_day;
   } else if (app.last_second.size() >= limits.qps || app.last_minute.size() >= limits.qpm ||
-             (report_create && app.report_create_last_second.size() >= limits.report_create_qps)) {
+             (report_create &&
+              (app.report_create_last_second.size() >= limits.report_create_qps ||
+               app.report_create_last_minute.size() >= limits.report_create_qpm))) {
     verdict = budget_verdict::over_window;
   }
   if (verdict != budget_verdict::admitted) {
@@ -52,6 +57,8 @@ budget_verdict app_budget::admit(const std::string& app_id, bool report_create, 
   app.last_minute.push_back(now);
   if (report_create) {
     app.report_create_last_second.push_back(now);
+    app.report_create_last_minute.push_back(now);
+    ++app.report_create_day_count;
   }
   ++app.day_count;
   ++app.stats.accepted;

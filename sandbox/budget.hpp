@@ -3,8 +3,9 @@
 // clocks of its own: every call to admit() carries the time it happens at.
 //
 // Per app: at most qps admitted calls in any sliding 1-second window, qpm in
-// any sliding 60-second window, qpd per UTC day; /report/task/create/ at most
-// 2 per sliding second per app. A refused call counts in no window.
+// any sliding 60-second window, qpd per UTC day; /report/task/create/ also at
+// most 2 per sliding second, 60 per sliding minute and 4,500 per UTC day per
+// app, at every tier. A refused call counts in no window.
 //
 // Window convention: the window of a call at time t is (t - W, t]. An earlier
 // admitted call at t0 is in it when t - t0 < W; a call exactly W after
@@ -24,6 +25,8 @@ struct budget_limits {
   std::uint64_t qpm = 600;      // Basic tier
   std::uint64_t qpd = 864'000;  // Basic tier
   std::uint64_t report_create_qps = 2;
+  std::uint64_t report_create_qpm = 60;
+  std::uint64_t report_create_qpd = 4'500;
 };
 
 enum class budget_verdict : std::uint8_t {
@@ -79,8 +82,10 @@ class app_budget {
     std::deque<mono_time> last_second;  // admitted calls, at most qps
     std::deque<mono_time> last_minute;  // admitted calls, at most qpm
     std::deque<mono_time> report_create_last_second;
+    std::deque<mono_time> report_create_last_minute;
     std::int64_t day = 0;
     std::uint64_t day_count = 0;
+    std::uint64_t report_create_day_count = 0;
     app_budget_stats stats;
   };
 

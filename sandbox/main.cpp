@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "config/scalars.hpp"
 #include "sandbox/api_service.hpp"
 #include "sandbox/fixture_loader.hpp"
 #include "sandbox/http_server.hpp"
@@ -58,6 +60,10 @@ Options:
                             resets, latency) as the YAML profile in FILE says,
                             reproducibly for a --seed; see docs/SANDBOX.md
                             "Faults" and examples/sandbox-faults.yaml
+  --visibility-delay D      reads see a write only D after it was applied
+                            (e.g. 2s, 500ms; MIN..MAX draws each write's
+                            delay from the range, reproducibly for a --seed);
+                            the write's own answer is immediate (default 0)
   -h, --help                show this text
 
 Over a limit a call gets HTTP 200, code 40100 and is not processed;
@@ -85,6 +91,18 @@ struct options {
 bool parse_number(const std::string& text, std::uint64_t& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+// `2s`, or `1s..5s` with MIN <= MAX.
+std::optional<unlinkd::sandbox::visibility_delay> parse_delay_range(const std::string& text) {
+  const auto dots = text.find("..");
+  const auto min = unlinkd::config::parse_duration(text.substr(0, dots));
+  const auto max =
+      dots == std::string::npos ? min : unlinkd::config::parse_duration(text.substr(dots + 2));
+  if (!min || !max || *max < *min) {
+    return std::nullopt;
+  }
+  return unlinkd::sandbox::visibility_delay{*min, *max};
 }
 
 bool parse_args(const std::vector<std::string>& args, options& o) {
@@ -142,6 +160,17 @@ bool parse_args(const std::vector<std::string>& args, options& o) {
       }
       auto& limits = o.service.limits;
       (a == "--qps" ? limits.qps : a == "--qpm" ? limits.qpm : limits.qpd) = n;
+    } else if (a == "--visibility-delay") {
+      if ((v = value()) == nullptr) {
+        return false;
+      }
+      const auto range = parse_delay_range(*v);
+      if (!range) {
+        std::cerr << "unlinkd-sandbox: --visibility-delay wants a duration such as 2s or 500ms, "
+                     "or a range MIN..MAX such as 1s..5s\n";
+        return false;
+      }
+      o.service.visibility = *range;
     } else if (a == "--no-limits") {
       o.service.limits_enabled = false;
     } else {

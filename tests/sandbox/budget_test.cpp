@@ -123,6 +123,26 @@ TEST_F(budget, report_task_create_is_limited_to_two_per_second_besides_the_app_w
   EXPECT_EQ(stats().max_1s, 3U) << "report creates count in the app's windows too";
 }
 
+TEST_F(budget, report_task_create_is_limited_to_sixty_per_minute_and_4500_per_day) {
+  budget_ = app_budget{limits(10, 1000)};
+  // Two a second for 30 seconds fills the endpoint's minute.
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(report_create_at(std::chrono::milliseconds(i * 500)), admitted) << i;
+  }
+  EXPECT_EQ(report_create_at(30'000ms), over_window) << "60 creates in (−30 s, 30 s]";
+  EXPECT_EQ(call_at(30'001ms), admitted) << "other endpoints still have the app's budget";
+  EXPECT_EQ(report_create_at(60'000ms), admitted) << "the create at 0 ms has left the minute";
+
+  budget_ = app_budget{limits(100, 100'000)};
+  auto t = std::chrono::milliseconds(0);
+  for (int i = 0; i < 4'500; ++i, t += 1'001ms) {
+    ASSERT_EQ(report_create_at(t), admitted) << i;  // 1 a second: under 2/s and 60/min
+  }
+  ASSERT_LT(t, std::chrono::hours(24)) << "the test stays within one UTC day";
+  EXPECT_EQ(report_create_at(t), over_day);
+  EXPECT_EQ(call_at(t + 1ms), admitted) << "the app's own quota is not spent";
+}
+
 TEST_F(budget, report_task_create_is_refused_when_the_app_window_is_full) {
   budget_ = app_budget{limits(2, 100)};
   EXPECT_EQ(call_at(0ms), admitted);
