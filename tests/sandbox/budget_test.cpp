@@ -307,6 +307,40 @@ TEST(budget_process, a_client_pushing_over_qps_is_refused_40100_and_no_window_ov
             refusals.size());
 }
 
+// Several seconds of a client pushing far above the limit: the sandbox's own
+// window counts show no 1-s or 60-s window ever over the limit, and both limits
+// reached exactly (20 in the first second; 50 in the minute, by the third).
+TEST(budget_process, several_seconds_over_the_limit_fill_every_window_and_none_overflows) {
+  sandbox_process sandbox({"--accounts", "10", "--seed", "1", "--qps", "20", "--qpm", "50"});
+  http_client client(sandbox.port());
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(30);
+  std::uint64_t calls = 0;
+  std::uint64_t admitted = 0;
+  // Until the minute's 50 are spent and 3 s have passed (a slow machine only
+  // takes longer; the deadline stops a broken sandbox).
+  while (admitted < 50 || std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << admitted << " admitted";
+    const auto body = client.get(api + "/user/info/", admin_token).json();
+    ++calls;
+    const auto code = body.at("code").as_int64();
+    ASSERT_TRUE(code == 0 || code == 40100) << body;
+    admitted += code == 0 ? 1 : 0;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const auto stats = client.get("/_sandbox/stats").json();
+  const auto& app = stats.at("apps").at(only_app(stats)).as_object();
+  EXPECT_EQ(app.at("max_1s").to_number<std::uint64_t>(), 20U) << "the 1-s limit reached, never passed";
+  EXPECT_EQ(app.at("max_60s").to_number<std::uint64_t>(), 50U)
+      << "the 60-s limit reached, never passed";
+  if (elapsed < std::chrono::seconds(60)) {  // all within one minute: exactly the minute's limit
+    EXPECT_EQ(app.at("accepted").to_number<std::uint64_t>(), 50U);
+    EXPECT_EQ(admitted, 50U);
+  }
+  EXPECT_EQ(app.at("refused").to_number<std::uint64_t>(), calls - admitted);
+  EXPECT_GT(calls - admitted, 0U);
+}
+
 TEST(budget_process, the_daily_quota_refuses_for_today_and_a_refused_call_is_not_processed) {
   // Four calls are far below --qps 10, so only the daily quota can refuse.
   sandbox_process sandbox({"--accounts", "10", "--seed", "1", "--qpd", "3"});
