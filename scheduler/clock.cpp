@@ -1,5 +1,8 @@
 #include "scheduler/clock.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace unlinkd::scheduler {
 
 namespace {
@@ -10,6 +13,9 @@ struct virtual_state {
   bool active = false;
   clock::time_point now{};
   std::chrono::system_clock::time_point utc{};
+  // The earliest timer expiry Asio last asked about (it asks whenever the
+  // earliest timer changes), so idle time can jump straight to it.
+  clock::time_point next_due = clock::time_point::max();
 };
 virtual_state state;
 
@@ -29,11 +35,20 @@ std::chrono::system_clock::time_point clock::utc_now() noexcept {
 bool clock::is_virtual() noexcept { return state.active; }
 
 clock::duration clock_wait_traits::to_wait_duration(const clock::duration& d) {
-  return state.active ? clock::duration::zero() : d;
+  if (!state.active) {
+    return d;
+  }
+  state.next_due = d < clock::time_point::max() - state.now ? state.now + d
+                                                             : clock::time_point::max();
+  return clock::duration::zero();
 }
 
 clock::duration clock_wait_traits::to_wait_duration(const clock::time_point& t) {
-  return state.active ? clock::duration::zero() : t - clock::now();
+  if (!state.active) {
+    return t - clock::now();
+  }
+  state.next_due = t;
+  return clock::duration::zero();
 }
 
 virtual_time::virtual_time(std::chrono::system_clock::time_point utc_start) {
@@ -49,16 +64,26 @@ void virtual_time::advance(clock::duration d) {
 }
 
 bool run_virtual(boost::asio::io_context& io, const std::function<bool()>& done,
-                 clock::duration limit, clock::duration step) {
+                 clock::duration limit, const std::function<bool()>& busy, clock::duration step,
+                 clock::duration max_jump) {
   const auto end = clock::now() + limit;
   io.restart();
   while (!done() && clock::now() < end) {
-    if (io.poll() == 0) {
-      if (io.stopped()) {
-        io.restart();
-      }
-      virtual_time::advance(step);
+    if (io.poll() != 0) {
+      continue;
     }
+    if (io.stopped()) {
+      io.restart();
+    }
+    if (busy && busy()) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      continue;
+    }
+    auto jump = step;
+    if (state.next_due != clock::time_point::max() && state.next_due > state.now) {
+      jump = std::clamp(state.next_due - state.now, step, max_jump);
+    }
+    virtual_time::advance(jump);
   }
   return done();
 }

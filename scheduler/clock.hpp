@@ -52,9 +52,14 @@ class virtual_time {
 };
 
 // Runs `io` in virtual time until `done()` or `limit` of virtual time has
-// passed; returns done(). Each turn runs every ready handler, then, when none
-// is ready, moves time forward by `step` (a timer due within the step fires).
+// passed; returns done(). Each turn runs every ready handler; when none is
+// ready and `busy()` (work on another thread that will post back, such as a
+// store commit) is false, time jumps to the next timer's expiry (at most
+// `max_jump` ahead, at least `step`). While busy, time stands still and
+// the thread waits a moment in real time.
 bool run_virtual(boost::asio::io_context& io, const std::function<bool()>& done,
-                 clock::duration limit, clock::duration step = std::chrono::milliseconds(1));
+                 clock::duration limit, const std::function<bool()>& busy = {},
+                 clock::duration step = std::chrono::milliseconds(1),
+                 clock::duration max_jump = std::chrono::seconds(1));
 
 }  // namespace unlinkd::scheduler
