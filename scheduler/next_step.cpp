@@ -12,6 +12,8 @@ using adapters::error_class;
 using store::account_state;
 using store::pipeline_step;
 
+}  // namespace
+
 account_state state_of(pipeline_step s) {
   switch (s) {
     case pipeline_step::preflight:
@@ -27,6 +29,8 @@ account_state state_of(pipeline_step s) {
   }
   return account_state::preflight;
 }
+
+namespace {
 
 // A transition from the account's current state, fenced on it.
 store::transition from(const store::account_record& a) {
@@ -242,6 +246,41 @@ decision after_verify(const store::account_record& a, const batch_policy& p,
 }
 
 }  // namespace
+
+void apply(store::account_record& a, const store::transition& t) {
+  a.state = t.to;
+  a.step = t.step;
+  if (t.attempts) {
+    a.attempts = *t.attempts;
+  }
+  if (t.next_attempt_at) {
+    a.next_attempt_at = *t.next_attempt_at;
+  }
+  if (t.clear_last_error) {
+    a.last_error.reset();
+  }
+  if (t.last_error) {
+    a.last_error = t.last_error;
+  }
+  if (t.backup) {
+    a.backup = t.backup;
+  }
+  if (t.campaigns_to_pause) {
+    a.campaigns_to_pause = *t.campaigns_to_pause;
+  }
+  if (t.campaigns_paused) {
+    a.campaigns_paused = *t.campaigns_paused;
+  }
+  if (t.unlink_intent_at) {
+    a.unlink_intent_at = t.unlink_intent_at;
+  }
+  if (t.unlink_sent_at) {
+    a.unlink_sent_at = t.unlink_sent_at;
+  }
+  if (t.unlink_sends) {
+    a.unlink_sends = *t.unlink_sends;
+  }
+}
 
 store::pipeline_step step_to_run(const store::account_record& a) {
   switch (a.state) {

@@ -45,6 +45,13 @@ unlink_start begin_unlink(const store::account_record& a, store::time_point now)
 decision decide(const store::account_record& a, const batch_policy& p, const step_report& r,
                 store::time_point now, double unit);
 
+// `t` as the store applies it, so the runner's copy of the account stays
+// equal to the stored one without reading it back.
+void apply(store::account_record& a, const store::transition& t);
+
+// The state an account is in while at `step`.
+store::account_state state_of(store::pipeline_step step);
+
 // The transition that moves an account to `step`'s state with fresh attempts.
 store::transition enter_step(const store::account_record& a, store::pipeline_step step,
                              store::time_point now);
