@@ -96,15 +96,16 @@ class engine_test : public ::testing::Test {
     });
   }
 
-  // Ends this life in order: the store (it posts its last completions),
-  // then the io_context (it drops every suspended coroutine), the engine.
+  // Ends this life in order: the store (it posts its last completions), the
+  // engine (its timer needs the io_context), then the io_context, which
+  // drops every coroutine still suspended.
   void close() {
     if (!io_) {
       return;
     }
     store_.reset();
-    io_.reset();
     engine_.reset();
+    io_.reset();
   }
 
   // A clean stop: steps in flight finish.
