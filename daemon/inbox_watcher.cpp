@@ -146,19 +146,6 @@ void inbox_watcher::scan() {
 }
 
 asio::awaitable<void> inbox_watcher::run() {
-  // Files claimed before a crash first, then what waits in the inbox.
-  asio::post(intake_thread_, [this, alive = alive_] {
-    if (!*alive) {
-      return;
-    }
-    for (auto& result : intake_.recover()) {
-      asio::post(executor_, [this, result = std::move(result), alive] {
-        if (*alive && on_result_) {
-          on_result_(result);
-        }
-      });
-    }
-  });
   scan();
   std::array<char, 64 * 1024> buffer{};
   while (!stopping_) {

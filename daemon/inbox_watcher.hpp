@@ -8,6 +8,8 @@
 //   the wait), so a slow writer is not read half-way;
 // - at start, and after an inotify queue overflow, the whole inbox is
 //   scanned (files modified within the quiet period wait for it).
+// Files left in processing/ by a crash are the intake's recover(), which
+// the service runs before this starts.
 // The results come back on the io_context (to poke the scheduler, say).
 #include <chrono>
 #include <functional>
@@ -38,7 +40,7 @@ class inbox_watcher {
 
   // Starts watching; the error is a sentence.
   boost::system::result<void, std::string> start();
-  // Recovers processing/, scans the inbox, then reads events until stop().
+  // Scans the inbox, then reads events until stop().
   boost::asio::awaitable<void> run();
   void stop();
   // Scans the inbox as after an overflow (also at start).

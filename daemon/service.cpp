@@ -1,0 +1,391 @@
+#include "daemon/service.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "adapters/http_api_client.hpp"
+#include "adapters/tiktok_platform.hpp"
+#include "config/credentials.hpp"
+#include "daemon/inbox_watcher.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/manifest_intake.hpp"
+#include "daemon/state_layout.hpp"
+#include "daemon/systemd_notifier.hpp"
+#include "scheduler/budget_gate.hpp"
+#include "scheduler/clock.hpp"
+#include "scheduler/engine.hpp"
+#include "store/store.hpp"
+
+namespace unlinkd::daemon {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Where the credentials are: systemd's LoadCredential= copy wins.
+std::string credentials_path(const config::daemon_config& c) {
+  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir != nullptr && *dir != '\0') {
+    return std::string(dir) + "/credentials.yaml";
+  }
+  return c.credentials_file;
+}
+
+std::optional<config::daemon_config> load_config(const service_options& o, std::ostream& err) {
+  auto loaded = config::load_daemon_config(o.config_path);
+  if (!loaded.problems.empty()) {
+    err << loaded.problems.to_text();
+    return std::nullopt;
+  }
+  if (o.log_level) {
+    loaded.value.level = *o.log_level;
+  }
+  return loaded.value;
+}
+
+class service {
+ public:
+  service(service_options options, config::daemon_config config,
+          std::shared_ptr<spdlog::logger> log)
+      : options_(std::move(options)), config_(std::move(config)), log_(std::move(log)) {}
+
+  int run();
+
+ private:
+  bool load_credentials();
+  void reload();
+  void begin_stop();
+  void report_status();
+  void tick_watchdog(std::chrono::microseconds interval);
+  [[nodiscard]] std::optional<adapters::call_context> context_for(
+      const store::batch_record& b) const;
+
+  service_options options_;
+  config::daemon_config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  // Every credentials generation stays alive: a step in flight keeps the
+  // profile it started with across a reload. Reloads are rare and small.
+  std::vector<std::shared_ptr<const config::credentials>> generations_;
+  std::shared_ptr<const config::credentials> credentials_;
+  asio::io_context io_;
+  systemd_notifier notify_;
+  std::unique_ptr<store::store> store_;
+  std::unique_ptr<scheduler::budget_gate> gate_;
+  std::unique_ptr<adapters::http_api_client> client_;
+  std::unique_ptr<adapters::tiktok_platform> platform_;
+  std::unique_ptr<scheduler::engine> engine_;
+  std::unique_ptr<manifest_intake> intake_;
+  std::unique_ptr<inbox_watcher> watcher_;
+  std::unique_ptr<asio::steady_timer> drain_timer_;
+  std::unique_ptr<asio::steady_timer> status_timer_;
+  std::unique_ptr<asio::steady_timer> watchdog_timer_;
+  std::uint64_t last_turns_ = 0;
+  bool engine_running_ = false;
+  bool stopping_ = false;
+};
+
+bool service::load_credentials() {
+  const std::string path = credentials_path(config_);
+  config::credentials_file_checks checks;
+  if (std::getenv("CREDENTIALS_DIRECTORY") == nullptr) {
+    checks.required_owner = ::geteuid();  // systemd's copy belongs to whoever systemd says
+  }
+  auto loaded = config::load_credentials(path, checks);
+  if (!loaded.problems.empty()) {
+    log_->error("credentials: {} cannot be used: {}", path, loaded.problems.to_text());
+    return false;
+  }
+  auto next = std::make_shared<const config::credentials>(std::move(loaded.value));
+  generations_.push_back(next);
+  credentials_ = std::move(next);
+  if (gate_) {
+    for (const auto& p : credentials_->profiles) {
+      gate_->set_limits(p.app_id, p.limits);
+    }
+  }
+  log_->info("credentials: {} profiles from {}", credentials_->profiles.size(), path);
+  return true;
+}
+
+std::optional<adapters::call_context> service::context_for(const store::batch_record& b) const {
+  if (!credentials_) {
+    return std::nullopt;
+  }
+  const config::credential_profile* p = credentials_->find(b.credentials);
+  if (p == nullptr) {
+    return std::nullopt;
+  }
+  adapters::call_context ctx;
+  ctx.batch = b.name;
+  ctx.credential = p;
+  ctx.base_url = p->base_url.empty() ? config_.api_base_url : p->base_url;
+  ctx.dry_run = b.dry_run;
+  return ctx;
+}
+
+void service::reload() {
+  notify_.reloading();
+  log_->info("SIGHUP: reloading {} and the credentials", options_.config_path);
+  auto loaded = config::load_daemon_config(options_.config_path);
+  if (!loaded.problems.empty()) {
+    log_->error("reload: {} has problems; the running config stays:\n{}", options_.config_path,
+                loaded.problems.to_text());
+  } else {
+    config::daemon_config fresh = std::move(loaded.value);
+    if (options_.log_level) {
+      fresh.level = *options_.log_level;
+    }
+    // Folders, the socket, limits and the scheduler's sizes are set up once:
+    // they change at the next start. The rest applies now.
+    if (fresh.state_dir != config_.state_dir || fresh.inbox_dir != config_.inbox_dir ||
+        fresh.socket != config_.socket || fresh.concurrency != config_.concurrency ||
+        fresh.max_manifest_bytes != config_.max_manifest_bytes ||
+        fresh.max_accounts_per_manifest != config_.max_accounts_per_manifest ||
+        fresh.retry.max_attempts != config_.retry.max_attempts ||
+        fresh.retry.initial_backoff != config_.retry.initial_backoff ||
+        fresh.retry.max_backoff != config_.retry.max_backoff) {
+      log_->warn("reload: state_dir, inbox_dir, socket, concurrency, the manifest limits and "
+                 "retry take effect at the next start (systemctl restart unlinkd)");
+    }
+    config_.api_base_url = fresh.api_base_url;
+    config_.credentials_file = fresh.credentials_file;
+    config_.drain_timeout = fresh.drain_timeout;
+    config_.level = fresh.level;
+    log_->set_level(to_spdlog(fresh.level));
+  }
+  if (load_credentials()) {
+    engine_->reload_contexts();
+  } else {
+    log_->error("reload: the previous credentials stay in use");
+  }
+  notify_.ready();
+}
+
+void service::begin_stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  notify_.stopping();
+  log_->info("stopping: no new work; steps in flight get {} ms to finish",
+             config_.drain_timeout.count());
+  if (watcher_) {
+    watcher_->stop();
+  }
+  engine_->stop();
+  drain_timer_ = std::make_unique<asio::steady_timer>(io_, config_.drain_timeout);
+  drain_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      log_->warn("stopping: drain_timeout passed with {} accounts in flight; they resume at the "
+                 "next start",
+                 engine_->stats().in_flight);
+      io_.stop();
+    }
+  });
+}
+
+void service::report_status() {
+  std::int64_t done = 0;
+  std::int64_t failed = 0;
+  std::int64_t waiting = 0;
+  std::int64_t attention = 0;
+  for (const auto& [key, n] : store_->counts()) {
+    switch (key.state) {
+      case store::account_state::done:
+        done += n;
+        break;
+      case store::account_state::failed:
+        failed += n;
+        break;
+      case store::account_state::needs_attention:
+        attention += n;
+        break;
+      case store::account_state::cancelled:
+        break;
+      default:
+        waiting += n;
+    }
+  }
+  notify_.status(std::to_string(engine_->stats().in_flight) + " in flight, " +
+                 std::to_string(waiting) + " waiting, " + std::to_string(done) + " done, " +
+                 std::to_string(failed) + " failed, " + std::to_string(attention) +
+                 " need attention");
+  status_timer_->expires_after(5s);
+  status_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) {
+      report_status();
+    }
+  });
+}
+
+void service::tick_watchdog(std::chrono::microseconds interval) {
+  // Alive means the scheduler's loop turned since the last tick (it turns at
+  // least once a second when idle) and the store still commits (a failed
+  // commit stops the process outright).
+  const auto turns = engine_->stats().loop_turns;
+  if (turns != last_turns_) {
+    notify_.watchdog();
+    last_turns_ = turns;
+  } else {
+    log_->warn("watchdog: the scheduler loop has not turned for {} ms", interval.count() / 2000);
+  }
+  watchdog_timer_->expires_after(interval / 2);
+  watchdog_timer_->async_wait([this, interval](const boost::system::error_code& ec) {
+    if (!ec) {
+      tick_watchdog(interval);
+    }
+  });
+}
+
+int service::run() {
+  const state_layout layout{config_.state_dir, config_.inbox_dir};
+  if (auto r = prepare(layout); !r) {
+    log_->critical("cannot start: {}", r.error());
+    return 1;
+  }
+  store::store_options so;
+  so.clock = [] { return scheduler::clock::utc_now(); };
+  auto opened = store::store::open(layout.database().string(), so, *log_);
+  if (!opened) {
+    log_->critical("cannot start: {}", opened.error().message);
+    return 1;
+  }
+  store_ = std::move(*opened);
+  gate_ = std::make_unique<scheduler::budget_gate>(io_.get_executor());
+  if (!load_credentials()) {
+    log_->error("starting without credentials: batches wait in needs_attention until the file "
+                "is fixed and unlinkd reloaded (systemctl reload unlinkd)");
+  }
+  client_ = std::make_unique<adapters::http_api_client>(io_.get_executor(), *gate_, *log_);
+  platform_ = std::make_unique<adapters::tiktok_platform>(*client_, layout.backups());
+  scheduler::engine_options eo;
+  eo.concurrency = config_.concurrency;
+  eo.max_attempts = config_.retry.max_attempts;
+  eo.initial_backoff = config_.retry.initial_backoff;
+  eo.max_backoff = config_.retry.max_backoff;
+  engine_ = std::make_unique<scheduler::engine>(
+      io_.get_executor(), *store_, *platform_,
+      [this](const store::batch_record& b) { return context_for(b); }, eo, *log_);
+  intake_ = std::make_unique<manifest_intake>(
+      layout,
+      intake_limits{static_cast<std::size_t>(config_.max_manifest_bytes),
+                    static_cast<std::size_t>(config_.max_accounts_per_manifest)},
+      *store_,
+      [this]() -> std::optional<std::vector<std::string>> {
+        if (!credentials_) {
+          return std::nullopt;
+        }
+        std::vector<std::string> names;
+        for (const auto& p : credentials_->profiles) {
+          names.push_back(p.name);
+        }
+        return names;
+      },
+      *log_);
+  // Recovery before READY: manifests a crash left half-way are finished.
+  for (const auto& r : intake_->recover()) {
+    log_->info("inbox: recovered {}: {}", r.name, r.reason);
+  }
+  watcher_ = std::make_unique<inbox_watcher>(
+      io_.get_executor(), layout.inbox_dir, *intake_, 2s,
+      [this](const intake_result& r) {
+        if (r.verdict == intake_verdict::accepted) {
+          engine_->poke();
+        }
+      },
+      *log_);
+  if (auto r = watcher_->start(); !r) {
+    log_->critical("cannot start: {}", r.error());
+    return 1;
+  }
+
+  asio::signal_set signals(io_, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int number) {
+        if (ec) {
+          return;
+        }
+        if (number == SIGHUP) {
+          reload();
+        } else {
+          begin_stop();
+        }
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  const auto rethrow = [](const std::exception_ptr& e) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
+  };
+  engine_running_ = true;
+  asio::co_spawn(io_, engine_->run(), [this](const std::exception_ptr& e) {
+    engine_running_ = false;
+    if (e) {
+      std::rethrow_exception(e);
+    }
+    if (stopping_) {
+      log_->info("stopped: every step in flight finished");
+      io_.stop();
+    }
+  });
+  asio::co_spawn(io_, watcher_->run(), rethrow);
+
+  status_timer_ = std::make_unique<asio::steady_timer>(io_);
+  report_status();
+  if (const auto interval = systemd_notifier::watchdog_interval()) {
+    watchdog_timer_ = std::make_unique<asio::steady_timer>(io_);
+    tick_watchdog(*interval);
+  }
+  notify_.ready();
+  log_->info("unlinkd ready: state in {}, inbox {}", config_.state_dir, config_.inbox_dir);
+
+  try {
+    io_.run();
+  } catch (const std::exception& e) {
+    log_->critical("stopping on an unexpected failure: {}", e.what());
+    return 1;
+  }
+  watcher_.reset();  // joins the intake thread
+  store_.reset();    // commits what is queued
+  return 0;
+}
+
+}  // namespace
+
+int run_service(const service_options& options) {
+  auto config = load_config(options, std::cerr);
+  if (!config) {
+    return 1;
+  }
+  auto log = make_logger(config->level);
+  service s(options, std::move(*config), log);
+  return s.run();
+}
+
+int check_database(const service_options& options) {
+  auto config = load_config(options, std::cerr);
+  if (!config) {
+    return 1;
+  }
+  const std::string path = state_layout{config->state_dir, config->inbox_dir}.database().string();
+  auto result = store::check_integrity(path);
+  if (!result) {
+    std::cerr << "unlinkd: " << result.error().message << '\n';
+    return 1;
+  }
+  std::cout << path << ": " << *result << '\n';
+  return *result == "ok" ? 0 : 1;
+}
+
+}  // namespace unlinkd::daemon
