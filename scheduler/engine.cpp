@@ -89,6 +89,13 @@ void engine::poke() {
   wake_.cancel();
 }
 
+void engine::reload_contexts() {
+  for (auto& [id, b] : batches_) {
+    b->context = contexts_(b->record);
+  }
+  poke();
+}
+
 double engine::jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
 
 engine::batch_slot* engine::find(std::int64_t batch_id) {

@@ -85,6 +85,9 @@ class engine {
   void stop();
   // Something may be ready now (a batch was ingested, a hold lifted).
   void poke();
+  // The credentials were reloaded: every batch asks `contexts` again (steps
+  // in flight finish with the context they started with).
+  void reload_contexts();
 
   // Operator controls (PRODUCT.md §7), audited with the caller's uid.
   boost::asio::awaitable<control_result> pause(std::string batch, std::optional<std::uint32_t> uid);
