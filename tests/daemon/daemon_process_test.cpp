@@ -1,0 +1,213 @@
+// unlinkd as a real process in a temp folder, against the sandbox process:
+// sd_notify messages read from a datagram socket given as NOTIFY_SOCKET (with
+// WATCHDOG_USEC), a manifest dropped into the inbox taken to the end, SIGHUP
+// with a good and a bad config, SIGTERM's drain and exit status.
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/sandbox/sandbox_process.hpp"
+
+namespace unlinkd::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class daemon_process : public ::testing::Test {
+ protected:
+  daemon_process() {
+    dir_ = sandbox_.dir() + "/daemon";
+    fs::create_directories(dir_);
+    write_config("");
+    notify_fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = dir_ + "/notify.sock";
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (::bind(notify_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      throw std::runtime_error("cannot bind the notify socket " + path);
+    }
+  }
+
+  ~daemon_process() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(notify_fd_);
+  }
+
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  void write_config(const std::string& extra) {
+    std::ofstream(dir_ + "/unlinkd.yaml")
+        << "state_dir: " << dir_ << "/state\n"
+        << "inbox_dir: " << dir_ << "/state/inbox\n"
+        << "credentials_file: " << sandbox_.dir() << "/credentials.yaml\n"
+        << "socket: " << dir_ << "/unlinkd.sock\n"
+        << "drain_timeout: 5s\n"
+        << extra;
+  }
+
+  void start() {
+    ::setenv("NOTIFY_SOCKET", (dir_ + "/notify.sock").c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "1000000", 1);
+    const int err = ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                           0600);
+    pid_ = spawn({UNLINKD_BIN, "--config", dir_ + "/unlinkd.yaml", "--log-level", "debug"}, err,
+                 err);
+    ::close(err);
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+  }
+
+  // Reads notify messages until one starts with `prefix`, or the deadline.
+  bool wait_message(const std::string& prefix, std::chrono::seconds deadline = 20s) {
+    for (const auto& m : messages_) {
+      if (m.starts_with(prefix)) {
+        return true;
+      }
+    }
+    const auto end = steady::now() + deadline;
+    while (steady::now() < end) {
+      pollfd p{notify_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) != 1) {
+        continue;
+      }
+      char buffer[4096];
+      const auto n = ::recv(notify_fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        continue;
+      }
+      std::istringstream lines(std::string(buffer, static_cast<std::size_t>(n)));
+      bool found = false;
+      for (std::string line; std::getline(lines, line);) {
+        messages_.push_back(line);
+        found = found || line.starts_with(prefix);
+      }
+      if (found) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool wait_log(const std::string& text, std::chrono::seconds deadline = 30s) {
+    const auto end = steady::now() + deadline;
+    while (steady::now() < end) {
+      if (log().find(text) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  std::string log() const { return slurp(dir_ + "/stderr.log"); }
+
+  // The exit status, or -1 when it did not exit by the deadline.
+  int wait_exit(std::chrono::seconds deadline) {
+    const auto end = steady::now() + deadline;
+    while (steady::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  void drop_manifest() {
+    fs::copy_file(sandbox_.dir() + "/batch.yaml", dir_ + "/batch.yaml.staging");
+    fs::rename(dir_ + "/batch.yaml.staging", dir_ + "/state/inbox/batch.yaml");
+  }
+
+  sandbox_process sandbox_{{"--accounts", "6", "--seed", "5", "--credentials-out",
+                            "{dir}/credentials.yaml", "--manifest-out", "{dir}/batch.yaml",
+                            "--no-limits"}};
+  std::string dir_;
+  int notify_fd_ = -1;
+  pid_t pid_ = -1;
+  std::vector<std::string> messages_;
+};
+
+TEST_F(daemon_process, a_dropped_manifest_runs_to_the_end_and_systemd_hears_about_it) {
+  start();
+  ASSERT_TRUE(wait_message("READY=1")) << log();
+  ASSERT_TRUE(wait_message("STATUS=")) << log();
+  ASSERT_TRUE(wait_message("WATCHDOG=1")) << "no watchdog ping with WATCHDOG_USEC set";
+  drop_manifest();
+  ASSERT_TRUE(wait_log("accepted as batch")) << log();
+  EXPECT_TRUE(fs::exists(dir_ + "/state/manifests/accepted/batch.yaml"));
+  ASSERT_TRUE(wait_log(": completed:", 120s)) << log();
+  http_client client(sandbox_.port());
+  const auto stats = client.get("/_sandbox/stats").json();
+  EXPECT_EQ(stats.at("advertiser_disable_calls").as_int64(), 0);
+  for (const auto& [id, account] : stats.at("accounts").as_object()) {
+    EXPECT_LE(account.at("mutations_applied").as_int64(), 1) << id;
+  }
+  // No token in the log.
+  const std::string credentials = slurp(sandbox_.dir() + "/credentials.yaml");
+  for (const auto* token : {"sbx-admin-5", "sbx-standard-5"}) {
+    ASSERT_NE(credentials.find(token), std::string::npos);
+    EXPECT_EQ(log().find(token), std::string::npos) << "a token in the log";
+  }
+  ::kill(pid_, SIGTERM);
+  EXPECT_TRUE(wait_message("STOPPING=1"));
+  EXPECT_EQ(wait_exit(20s), 0) << log();
+}
+
+TEST_F(daemon_process, sighup_reloads_a_good_config_and_keeps_the_old_one_when_bad) {
+  start();
+  ASSERT_TRUE(wait_message("READY=1")) << log();
+  write_config("log_level: warn\n");
+  messages_.clear();
+  ::kill(pid_, SIGHUP);
+  ASSERT_TRUE(wait_message("RELOADING=1")) << log();
+  ASSERT_TRUE(wait_message("READY=1")) << log();
+  write_config("concurrency: many\n");
+  messages_.clear();
+  ::kill(pid_, SIGHUP);
+  ASSERT_TRUE(wait_message("RELOADING=1"));
+  ASSERT_TRUE(wait_message("READY=1"));
+  ASSERT_TRUE(wait_log("the running config stays")) << log();
+  EXPECT_NE(log().find("concurrency"), std::string::npos) << "the problem is named";
+  ::kill(pid_, SIGTERM);
+  EXPECT_EQ(wait_exit(20s), 0) << log();
+}
+
+TEST_F(daemon_process, a_bad_config_stops_the_start_with_its_position) {
+  write_config("concurrency: many\n");
+  start();
+  EXPECT_EQ(wait_exit(10s), 1);
+  EXPECT_NE(log().find("unlinkd.yaml:6:"), std::string::npos) << log();
+}
+
+}  // namespace
+}  // namespace unlinkd::test
