@@ -89,6 +89,7 @@ class service {
   std::unique_ptr<asio::steady_timer> status_timer_;
   std::unique_ptr<asio::steady_timer> watchdog_timer_;
   std::uint64_t last_turns_ = 0;
+  std::chrono::steady_clock::time_point last_turn_seen_ = std::chrono::steady_clock::now();
   bool engine_running_ = false;
   bool stopping_ = false;
 };
@@ -231,12 +232,19 @@ void service::tick_watchdog(std::chrono::microseconds interval) {
   // Alive means the scheduler's loop turned since the last tick (it turns at
   // least once a second when idle) and the store still commits (a failed
   // commit stops the process outright).
+  const auto now = std::chrono::steady_clock::now();
   const auto turns = engine_->stats().loop_turns;
   if (turns != last_turns_) {
-    notify_.watchdog();
     last_turns_ = turns;
+    last_turn_seen_ = now;
+  }
+  if (now - last_turn_seen_ < interval) {
+    notify_.watchdog();
   } else {
-    log_->warn("watchdog: the scheduler loop has not turned for {} ms", interval.count() / 2000);
+    // No ping: systemd restarts a daemon whose scheduler is stuck.
+    log_->error("watchdog: the scheduler loop has not turned for {} ms",
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - last_turn_seen_)
+                    .count());
   }
   watchdog_timer_->expires_after(interval / 2);
   watchdog_timer_->async_wait([this, interval](const boost::system::error_code& ec) {
