@@ -15,6 +15,9 @@
 #include "adapters/http_api_client.hpp"
 #include "adapters/tiktok_platform.hpp"
 #include "config/credentials.hpp"
+#include "daemon/caller.hpp"
+#include "daemon/control_api.hpp"
+#include "daemon/control_server.hpp"
 #include "daemon/inbox_watcher.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/manifest_intake.hpp"
@@ -66,6 +69,16 @@ class service {
   void begin_stop();
   void report_status();
   void tick_watchdog(std::chrono::microseconds interval);
+  [[nodiscard]] std::optional<std::vector<std::string>> profile_names() const {
+    if (!credentials_) {
+      return std::nullopt;
+    }
+    std::vector<std::string> names;
+    for (const auto& p : credentials_->profiles) {
+      names.push_back(p.name);
+    }
+    return names;
+  }
   [[nodiscard]] std::optional<adapters::call_context> context_for(
       const store::batch_record& b) const;
 
@@ -85,6 +98,8 @@ class service {
   std::unique_ptr<scheduler::engine> engine_;
   std::unique_ptr<manifest_intake> intake_;
   std::unique_ptr<inbox_watcher> watcher_;
+  std::unique_ptr<control_api> api_;
+  std::unique_ptr<control_server> server_;
   std::unique_ptr<asio::steady_timer> drain_timer_;
   std::unique_ptr<asio::steady_timer> status_timer_;
   std::unique_ptr<asio::steady_timer> watchdog_timer_;
@@ -181,6 +196,9 @@ void service::begin_stop() {
              config_.drain_timeout.count());
   if (watcher_) {
     watcher_->stop();
+  }
+  if (server_) {
+    server_->stop();
   }
   engine_->stop();
   drain_timer_ = std::make_unique<asio::steady_timer>(io_, config_.drain_timeout);
@@ -288,16 +306,7 @@ int service::run() {
       intake_limits{static_cast<std::size_t>(config_.max_manifest_bytes),
                     static_cast<std::size_t>(config_.max_accounts_per_manifest)},
       *store_,
-      [this]() -> std::optional<std::vector<std::string>> {
-        if (!credentials_) {
-          return std::nullopt;
-        }
-        std::vector<std::string> names;
-        for (const auto& p : credentials_->profiles) {
-          names.push_back(p.name);
-        }
-        return names;
-      },
+      [this] { return profile_names(); },
       *log_);
   // Recovery before READY: manifests a crash left half-way are finished.
   for (const auto& r : intake_->recover()) {
@@ -312,6 +321,20 @@ int service::run() {
       },
       *log_);
   if (auto r = watcher_->start(); !r) {
+    log_->critical("cannot start: {}", r.error());
+    return 1;
+  }
+
+  control_settings cs;
+  cs.groups = {group_id(config_.socket_group), group_id(config_.admin_group)};
+  cs.max_manifest_bytes = static_cast<std::size_t>(config_.max_manifest_bytes);
+  cs.max_accounts = static_cast<std::size_t>(config_.max_accounts_per_manifest);
+  cs.profiles = [this] { return profile_names(); };
+  api_ = std::make_unique<control_api>(*store_, *engine_, cs);
+  control_server_options so_server;
+  so_server.max_body_bytes = static_cast<std::size_t>(config_.max_manifest_bytes) + 4096;
+  server_ = std::make_unique<control_server>(io_.get_executor(), *api_, so_server, *log_);
+  if (auto r = server_->open(config_.socket, cs.groups.socket_group); !r) {
     log_->critical("cannot start: {}", r.error());
     return 1;
   }
@@ -348,6 +371,7 @@ int service::run() {
     }
   });
   asio::co_spawn(io_, watcher_->run(), rethrow);
+  asio::co_spawn(io_, server_->run(), rethrow);
 
   status_timer_ = std::make_unique<asio::steady_timer>(io_);
   report_status();
@@ -356,7 +380,9 @@ int service::run() {
     tick_watchdog(*interval);
   }
   notify_.ready();
-  log_->info("unlinkd ready: state in {}, inbox {}", config_.state_dir, config_.inbox_dir);
+  log_->info("unlinkd ready: state in {}, inbox {}, control socket {}", config_.state_dir,
+             config_.inbox_dir,
+             server_->from_systemd() ? std::string("from systemd") : config_.socket);
 
   try {
     io_.run();
@@ -365,7 +391,8 @@ int service::run() {
     return 1;
   }
   watcher_.reset();  // joins the intake thread
-  store_.reset();    // commits what is queued
+  server_.reset();
+  store_.reset();  // commits what is queued
   return 0;
 }
 
