@@ -1,0 +1,162 @@
+// The control socket's requests as a function (no socket): who may do what,
+// submit and validate with positioned problems, refusals as 409, reads from
+// the store, controls through the engine, and errors with stable codes.
+#include <filesystem>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "daemon/control_api.hpp"
+#include "tests/scheduler/fake_platform.hpp"
+
+namespace unlinkd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+const std::string manifest = R"(version: 1
+batch: api-test
+credentials: acme
+business_center_id: "7012345678901234567"
+defaults:
+  unlink: partner_share
+  partner_id: "7099999999999999999"
+accounts:
+  - id: "7123456789012345678"
+    type: advertiser
+)";
+
+class control_api_test : public ::testing::Test {
+ protected:
+  control_api_test() {
+    std::string pattern = (fs::temp_directory_path() / "unlinkd-api-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    dir_ = pattern;
+    store_ = std::move(store::store::open(dir_ + "/unlinkd.db", {}, log_).value());
+    engine_ = std::make_unique<scheduler::engine>(
+        io_.get_executor(), *store_, platform_,
+        [](const store::batch_record&) { return std::optional<adapters::call_context>(); },
+        scheduler::engine_options{}, log_);
+    control_settings s;
+    s.groups = {gid_t{5000}, gid_t{5001}};
+    s.profiles = [] { return std::optional<std::vector<std::string>>({"acme"}); };
+    api_ = std::make_unique<control_api>(*store_, *engine_, s);
+  }
+  ~control_api_test() override {
+    store_.reset();
+    engine_.reset();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  control_api_test(const control_api_test&) = delete;
+  control_api_test& operator=(const control_api_test&) = delete;
+
+  control_response call(const std::string& method, const std::string& target,
+                        const caller& who, const std::string& body = {}) {
+    std::optional<control_response> out;
+    control_request r{method, target, body, "batch.yaml"};
+    asio::co_spawn(io_, api_->handle(r, who),
+                   [&](const std::exception_ptr& e, control_response v) {
+                     if (e) {
+                       std::rethrow_exception(e);
+                     }
+                     out = std::move(v);
+                   });
+    io_.restart();
+    while (!out) {
+      io_.run_one();
+    }
+    return *out;
+  }
+
+  static caller admin() { return {4242, 100, 1, {5001}}; }
+  static caller reader() { return {4243, 100, 1, {5000}}; }
+  static caller stranger() { return {4244, 100, 1, {}}; }
+
+  std::string dir_;
+  spdlog::logger log_{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  asio::io_context io_;
+  std::unique_ptr<store::store> store_;
+  scheduler::test::fake_platform platform_{io_.get_executor()};
+  std::unique_ptr<scheduler::engine> engine_;
+  std::unique_ptr<control_api> api_;
+};
+
+TEST_F(control_api_test, strangers_get_403_and_readers_may_not_change) {
+  EXPECT_EQ(call("GET", "/v1/health", stranger()).status, 403U);
+  EXPECT_EQ(call("GET", "/v1/health", reader()).status, 200U);
+  const auto r = call("POST", "/v1/batches", reader(), manifest);
+  EXPECT_EQ(r.status, 403U);
+  EXPECT_EQ(json::parse(r.body).at("error").as_string(), "forbidden");
+  EXPECT_EQ(call("GET", "/v1/health", caller{0, 0, 1, {}}).status, 200U) << "root always may";
+}
+
+TEST_F(control_api_test, a_submitted_manifest_becomes_a_batch_once) {
+  const auto created = call("POST", "/v1/batches", admin(), manifest);
+  ASSERT_EQ(created.status, 201U) << created.body;
+  EXPECT_EQ(json::parse(created.body).at("batch").as_string(), "api-test");
+  const auto again = call("POST", "/v1/batches", admin(), manifest);
+  EXPECT_EQ(again.status, 409U);
+  EXPECT_EQ(json::parse(again.body).at("error").as_string(), "duplicate_manifest");
+  const auto list = json::parse(call("GET", "/v1/batches", reader()).body);
+  ASSERT_EQ(list.at("batches").as_array().size(), 1U);
+  const auto& b = list.at("batches").as_array()[0];
+  EXPECT_EQ(b.at("submitter_uid").as_int64(), 4242) << "the caller, not the daemon";
+  EXPECT_EQ(b.at("accounts").at("total").as_int64(), 1);
+  const auto one = call("GET", "/v1/batches/api-test/accounts/7123456789012345678", reader());
+  EXPECT_EQ(one.status, 200U) << one.body;
+  const auto events = call("GET", "/v1/events?since=0", reader());
+  EXPECT_EQ(events.content_type, "application/x-ndjson");
+  EXPECT_NE(events.body.find("batch_accepted"), std::string::npos);
+}
+
+TEST_F(control_api_test, an_invalid_manifest_is_422_with_its_positions_and_nothing_stored) {
+  const auto r = call("POST", "/v1/batches", admin(), "version: 1\nbatch: Bad\n");
+  EXPECT_EQ(r.status, 422U);
+  const auto body = json::parse(r.body);
+  EXPECT_EQ(body.at("error").as_string(), "invalid_manifest");
+  EXPECT_FALSE(body.at("problems").as_array().empty());
+  EXPECT_TRUE(json::parse(call("GET", "/v1/batches", reader()).body)
+                  .at("batches")
+                  .as_array()
+                  .empty());
+  const auto unknown_profile = manifest.substr(0, manifest.find("credentials")) +
+                               "credentials: nope\n" +
+                               manifest.substr(manifest.find("business_center_id"));
+  EXPECT_EQ(call("POST", "/v1/validate", reader(), unknown_profile).status, 422U)
+      << "the daemon knows its profiles, and validating changes nothing: readers may";
+  EXPECT_EQ(call("POST", "/v1/validate", admin(), manifest).status, 200U);
+}
+
+TEST_F(control_api_test, unknown_things_are_404_and_bad_queries_400) {
+  EXPECT_EQ(call("GET", "/v1/nothing", reader()).status, 404U);
+  EXPECT_EQ(call("GET", "/v1/batches/none", reader()).status, 404U);
+  EXPECT_EQ(call("POST", "/v1/batches/none/pause", admin()).status, 404U);
+  EXPECT_EQ(call("DELETE", "/v1/batches", admin()).status, 405U);
+  ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest).status, 201U);
+  EXPECT_EQ(call("GET", "/v1/batches/api-test/accounts?state=happy", reader()).status, 400U);
+  EXPECT_EQ(call("GET", "/v1/events?since=x", reader()).status, 400U);
+}
+
+TEST_F(control_api_test, controls_go_through_the_engine_and_conflicts_are_409) {
+  ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest).status, 201U);
+  const auto paused = call("POST", "/v1/batches/api-test/pause", admin());
+  EXPECT_EQ(paused.status, 200U) << paused.body;
+  EXPECT_EQ(call("POST", "/v1/batches/api-test/pause", admin()).status, 409U);
+  EXPECT_EQ(call("POST", "/v1/batches/api-test/resume", admin()).status, 200U);
+  const auto events = call("GET", "/v1/events?since=0", reader()).body;
+  EXPECT_NE(events.find("\"uid\":4242"), std::string::npos) << "changes are audited with the uid";
+}
+
+}  // namespace
+}  // namespace unlinkd::daemon
