@@ -48,4 +48,9 @@ error_class classify_api_code(std::int64_t code, call_scope scope) {
   return error_class::permanent;
 }
 
+bool is_dry_run_refusal(const api_error& e) {
+  return e.kind == error_class::permanent && e.code == 0 && e.http_status == 0 &&
+         e.message.starts_with(dry_run_refusal_prefix);
+}
+
 }  // namespace unlinkd::adapters

@@ -43,4 +43,9 @@ enum class call_scope : std::uint8_t { credential_level, bc_level, account_level
 // PRODUCT.md §5 as one pure function of the API's answer.
 error_class classify_api_code(std::int64_t code, call_scope scope);
 
+// A mutating call refused by the client in dry-run mode: class permanent,
+// code 0, http_status 0, and a message that starts with this prefix.
+inline constexpr std::string_view dry_run_refusal_prefix = "dry run: the client refused ";
+bool is_dry_run_refusal(const api_error& e);
+
 }  // namespace unlinkd::adapters

@@ -1,2 +1,0 @@
-# The five pipeline operations (preflight, backup, pause, unlink, verify).
-target_sources(unlinkd_adapters PRIVATE)

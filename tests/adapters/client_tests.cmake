@@ -1,1 +1,0 @@
-# adapter_client_tests: the API client

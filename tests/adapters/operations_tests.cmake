@@ -1,1 +1,0 @@
-# adapter_operations_tests: the five operations
