@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "config/manifest_identity.hpp"
+#include "daemon/batch_report.hpp"
 #include "config/manifest_parser.hpp"
 
 namespace unlinkd::daemon {
@@ -228,6 +229,9 @@ asio::awaitable<control_response> control_api::handle(control_request r, caller 
     if (parts.size() == 4 && parts[3] == "accounts" && get) {
       co_return co_await accounts(name, query);
     }
+    if (parts.size() == 4 && parts[3] == "report" && get) {
+      co_return co_await report(name, query_value(query, "format"));
+    }
     if (parts.size() == 5 && parts[3] == "accounts" && get) {
       co_return co_await account(name, parts[4]);
     }
@@ -293,6 +297,26 @@ asio::awaitable<control_response> control_api::accounts(const std::string& name,
     body["next_after"] = page->back().settings.id;
   }
   co_return json_response(200, body);
+}
+
+asio::awaitable<control_response> control_api::report(const std::string& name,
+                                                      const std::string& format) {
+  if (!format.empty() && format != "json" && format != "csv") {
+    co_return error_response(400, "bad_format", "format must be json or csv");
+  }
+  std::optional<std::string> wanted = name;
+  auto loaded = co_await load_batch(store_, wanted, std::nullopt);
+  if (!loaded) {
+    co_return error_response(500, "store_error", loaded.error().message);
+  }
+  if (!*loaded) {
+    co_return error_response(404, "batch_not_found", "no batch named '" + name + "'");
+  }
+  const auto& c = **loaded;
+  if (format == "csv") {
+    co_return control_response{200, "text/csv", report_csv(c.batch, c.accounts)};
+  }
+  co_return control_response{200, "application/json", report_json(c.batch, c.accounts)};
 }
 
 asio::awaitable<control_response> control_api::account(const std::string& name,

@@ -56,6 +56,8 @@ class control_api {
                                                     const std::string& query);
   boost::asio::awaitable<control_response> account(const std::string& name,
                                                    const std::string& id);
+  boost::asio::awaitable<control_response> report(const std::string& name,
+                                                  const std::string& format);
   boost::asio::awaitable<control_response> events(const std::string& query);
   boost::asio::awaitable<control_response> submit(const control_request& r, const caller& who,
                                                   bool dry_run);

@@ -15,6 +15,7 @@
 #include "adapters/http_api_client.hpp"
 #include "adapters/tiktok_platform.hpp"
 #include "config/credentials.hpp"
+#include "daemon/batch_report.hpp"
 #include "daemon/caller.hpp"
 #include "daemon/control_api.hpp"
 #include "daemon/control_server.hpp"
@@ -67,6 +68,7 @@ class service {
   bool load_credentials();
   void reload();
   void begin_stop();
+  asio::awaitable<void> write_report(std::filesystem::path reports, std::int64_t batch_id);
   void report_status();
   void tick_watchdog(std::chrono::microseconds interval);
   [[nodiscard]] std::optional<std::vector<std::string>> profile_names() const {
@@ -186,6 +188,23 @@ void service::reload() {
   notify_.ready();
 }
 
+asio::awaitable<void> service::write_report(std::filesystem::path reports,
+                                           std::int64_t batch_id) {
+  const std::optional<std::string> no_name;
+  auto loaded = co_await load_batch(*store_, no_name, batch_id);
+  if (!loaded || !*loaded) {
+    log_->error("report: cannot read batch {}: {}", batch_id,
+                loaded ? std::string("gone") : loaded.error().message);
+    co_return;
+  }
+  if (auto e = write_report_files(reports, **loaded)) {
+    log_->error("report: {}", *e);
+    co_return;
+  }
+  log_->info("batch {}: report written to {}/{}.json and .csv", (*loaded)->batch.name,
+             reports.string(), (*loaded)->batch.name);
+}
+
 void service::begin_stop() {
   if (stopping_) {
     return;
@@ -298,6 +317,13 @@ int service::run() {
   eo.max_attempts = config_.retry.max_attempts;
   eo.initial_backoff = config_.retry.initial_backoff;
   eo.max_backoff = config_.retry.max_backoff;
+  eo.on_batch_ended = [this, reports = layout.reports()](std::int64_t batch_id) {
+    asio::co_spawn(io_, write_report(reports, batch_id), [this](const std::exception_ptr& e) {
+      if (e) {
+        log_->error("report: writing failed unexpectedly");
+      }
+    });
+  };
   engine_ = std::make_unique<scheduler::engine>(
       io_.get_executor(), *store_, *platform_,
       [this](const store::batch_record& b) { return context_for(b); }, eo, *log_);

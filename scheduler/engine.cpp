@@ -222,7 +222,7 @@ asio::awaitable<void> engine::run() {
 }
 
 asio::awaitable<std::size_t> engine::claim_for(batch_slot& b, std::size_t limit) {
-  auto page = must(co_await store_.claim_ready(limit, clock::utc_now()),
+  auto page = must(co_await store_.claim_ready(limit, clock::utc_now(), b.record.id),
                    "cannot claim ready accounts");
   for (auto& a : page) {
     ++b.in_flight;
@@ -469,6 +469,9 @@ asio::awaitable<void> engine::finish_batches() {
           store::commit_outcome::applied) {
         b->record.state = batch_state::cancelled;
         log_.info("batch {}: cancelled", b->record.name);
+        if (options_.on_batch_ended) {
+          options_.on_batch_ended(id);
+        }
       }
       continue;
     }
@@ -491,6 +494,9 @@ asio::awaitable<void> engine::finish_batches() {
         store::commit_outcome::applied) {
       b->record.state = batch_state::completed;
       log_.info("batch {}: completed: {}", b->record.name, counts_text(counts));
+      if (options_.on_batch_ended) {
+        options_.on_batch_ended(id);
+      }
     }
   }
 }

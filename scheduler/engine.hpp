@@ -58,6 +58,8 @@ struct engine_options {
   std::uint32_t breaker_sample = 50;
   double breaker_ratio = 0.2;
   std::uint64_t seed = 0;  // of the jitter; 0: random
+  // Told when a batch ends (completed or cancelled): the daemon writes its report.
+  std::function<void(std::int64_t batch_id)> on_batch_ended;
 };
 
 // The call context for a batch's accounts, or nothing when its credential

@@ -115,6 +115,14 @@ TEST_F(control_api_test, a_submitted_manifest_becomes_a_batch_once) {
   EXPECT_EQ(b.at("accounts").at("total").as_int64(), 1);
   const auto one = call("GET", "/v1/batches/api-test/accounts/7123456789012345678", reader());
   EXPECT_EQ(one.status, 200U) << one.body;
+  const auto report = call("GET", "/v1/batches/api-test/report?format=csv", reader());
+  EXPECT_EQ(report.status, 200U);
+  EXPECT_NE(report.body.find("api-test,7123456789012345678,"), std::string::npos) << report.body;
+  EXPECT_EQ(json::parse(call("GET", "/v1/batches/api-test/report", reader()).body)
+                .at("summary")
+                .at("accounts")
+                .as_int64(),
+            1);
   const auto events = call("GET", "/v1/events?since=0", reader());
   EXPECT_EQ(events.content_type, "application/x-ndjson");
   EXPECT_NE(events.body.find("batch_accepted"), std::string::npos);

@@ -184,6 +184,15 @@ TEST_F(daemon_process, a_dropped_manifest_runs_to_the_end_and_systemd_hears_abou
   ASSERT_TRUE(wait_log("accepted as batch")) << log();
   EXPECT_TRUE(fs::exists(dir_ + "/state/manifests/accepted/batch.yaml"));
   ASSERT_TRUE(wait_log(": completed:", 120s)) << log();
+  ASSERT_TRUE(wait_log("report written")) << log();
+  const auto report = boost::json::parse(slurp(dir_ + "/state/reports/sandbox-5.json"));
+  EXPECT_EQ(report.at("state").as_string(), "completed");
+  EXPECT_EQ(report.at("accounts").as_array().size(), 6U);
+  for (const auto& a : report.at("accounts").as_array()) {
+    EXPECT_EQ(a.at("state").as_string(), "done") << a;
+    EXPECT_FALSE(a.at("backup_digest").as_string().empty()) << a;
+  }
+  EXPECT_NE(slurp(dir_ + "/state/reports/sandbox-5.csv").find("batch,id,label"), std::string::npos);
   http_client client(sandbox_.port());
   const auto stats = client.get("/_sandbox/stats").json();
   EXPECT_EQ(stats.at("advertiser_disable_calls").as_int64(), 0);

@@ -257,7 +257,9 @@ TEST_F(engine_test, every_mode_runs_from_preflight_to_verify) {
 
 TEST_F(engine_test, a_tiny_batch_is_not_starved_by_a_huge_one) {
   close();
-  open({.concurrency = 4});
+  engine_options four;
+  four.concurrency = 4;
+  open(four);
   platform_.latency = 1s;
   const auto huge = ingest(manifest("huge", 200));
   ASSERT_TRUE(run_until([&] { return count(huge, account_state::done) >= 4; }, 1h));
@@ -369,7 +371,9 @@ TEST_F(engine_test, no_unlink_without_a_verified_backup) {
 
 TEST_F(engine_test, pause_resume_cancel_and_retry_failed) {
   close();
-  open({.concurrency = 2});
+  engine_options two;
+  two.concurrency = 2;
+  open(two);
   platform_.latency = 1s;
   const auto m = manifest("controls", 20);
   platform_.always_fail(m.accounts[0].id, pipeline_step::preflight,
