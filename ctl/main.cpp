@@ -1,35 +1,65 @@
-// unlinkctl: talks to unlinkd, and checks manifests offline.
+// unlinkctl: talks to unlinkd over its control socket, and checks manifests
+// offline. Only dispatches: the commands live in the unlinkd_ctl library.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "config/manifest_parser.hpp"
+#include "ctl/command_line.hpp"
+#include "ctl/daemon_commands.hpp"
 #include "ctl/exit_codes.hpp"
+#include "ctl/socket_client.hpp"
 #include "ctl/validate_command.hpp"
 
-namespace {
-
-constexpr const char* usage = R"(usage: unlinkctl COMMAND [OPTIONS] [ARGS]
-
-Commands:
-  validate MANIFEST...   check manifests offline (see unlinkctl validate --help)
-
-The commands that talk to a running unlinkd (status, submit, watch, ...) come
-with the daemon's control socket.
-)";
-
-}  // namespace
-
 int main(int argc, char** argv) {
+  namespace ctl = unlinkd::ctl;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    (args.empty() ? std::cerr : std::cout) << usage;
-    return args.empty() ? unlinkd::ctl::exit_usage : unlinkd::ctl::exit_ok;
+  if (args.empty()) {
+    std::cerr << ctl::usage_text;
+    return ctl::exit_usage;
   }
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "validate") {
-    return unlinkd::ctl::run_validate(rest, std::cout, std::cerr, unlinkd::config::utc_today());
+  if (args[0] == "help" && args.size() <= 2) {
+    const char* text = args.size() == 2 ? ctl::help_of(args[1]) : ctl::usage_text;
+    if (args.size() == 2 && args[1] == "validate") {
+      text = ctl::validate_help;
+    }
+    if (text == nullptr) {
+      std::cerr << "unlinkctl: unknown command '" << args[1] << "'; see unlinkctl --help\n";
+      return ctl::exit_usage;
+    }
+    std::cout << text;
+    return ctl::exit_ok;
   }
-  std::cerr << "unlinkctl: unknown command '" << args[0] << "'\n" << usage;
-  return unlinkd::ctl::exit_usage;
+  const auto parsed = ctl::parse_command_line(args, std::getenv("UNLINKD_SOCKET"));
+  if (!parsed) {
+    std::cerr << parsed.error().message << '\n';
+    return ctl::exit_usage;
+  }
+  const ctl::command_line& c = *parsed;
+  if (c.command == "validate") {
+    // validate keeps its own options; a global --json given before it counts.
+    std::vector<std::string> rest = c.passthrough;
+    if (c.json) {
+      rest.insert(rest.begin(), "--json");
+    }
+    if (c.help) {
+      rest.insert(rest.begin(), "--help");
+    }
+    return ctl::run_validate(rest, std::cout, std::cerr, unlinkd::config::utc_today());
+  }
+  if (c.command.empty() || c.help) {
+    const char* text = c.command.empty() ? ctl::usage_text : ctl::help_of(c.command);
+    if (c.command.empty() && !c.help) {
+      std::cerr << "unlinkctl: no command given\n" << ctl::usage_text;
+      return ctl::exit_usage;
+    }
+    std::cout << text;
+    return ctl::exit_ok;
+  }
+  const ctl::socket_client client(c.socket);
+  const ctl::command_context context{client, std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1};
+  return ctl::run_daemon_command(c, context);
 }
