@@ -239,6 +239,67 @@ TEST_F(daemon_process, sighup_reloads_a_good_config_and_keeps_the_old_one_when_b
   EXPECT_EQ(wait_exit(20s), 0) << log();
 }
 
+// A raw HTTP GET over a Unix socket, with a deadline; the whole answer.
+std::string get_over_unix_socket(const std::string& path, const std::string& target) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: unlinkd\r\nConnection: close\r\n\r\n";
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return {};
+  }
+  std::string answer;
+  const auto end = steady::now() + 30s;
+  while (steady::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) != 1) {
+      continue;
+    }
+    char buffer[4096];
+    const auto n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) {
+      break;
+    }
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+// Socket activation as systemd does it (unlinkd.socket): the daemon is started
+// by the first connection and serves it on the socket it was passed, not on
+// the config's path.
+TEST_F(daemon_process, socket_activation_serves_on_the_socket_systemd_passes) {
+  if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
+    GTEST_SKIP() << "systemd-socket-activate is not installed";
+  }
+  const std::string activated = dir_ + "/activated.sock";
+  const int err = ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                         0600);
+  pid_ = spawn({"/usr/bin/systemd-socket-activate", "-l", activated, UNLINKD_BIN, "--config",
+                dir_ + "/unlinkd.yaml"},
+               err, err);
+  ::close(err);
+  for (int i = 0; i < 200 && !fs::exists(activated); ++i) {
+    std::this_thread::sleep_for(20ms);  // the activator binds first
+  }
+  ASSERT_TRUE(fs::exists(activated));
+  const auto answer = get_over_unix_socket(activated, "/v1/health");
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer << log();
+  EXPECT_NE(answer.find("\"status\":\"ok\""), std::string::npos) << answer;
+  EXPECT_FALSE(fs::exists(dir_ + "/unlinkd.sock")) << "it bound the config's path instead";
+  EXPECT_TRUE(wait_log("control socket from systemd")) << log();
+  ::kill(pid_, SIGTERM);
+  EXPECT_EQ(wait_exit(20s), 0) << log();
+}
+
 TEST_F(daemon_process, a_bad_config_stops_the_start_with_its_position) {
   write_config("concurrency: many\n");
   start();
