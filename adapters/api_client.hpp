@@ -3,15 +3,16 @@
 // `data` or a classified error out. Everything about HTTP, TLS, connection
 // pools, the rate gate, per-call retries, redaction and dry-run refusal lives
 // behind this seam (http_api_client); the operations never see a socket.
-#include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
 
 #include "adapters/api_error.hpp"
 #include "config/credentials.hpp"

@@ -2,11 +2,12 @@
 // How unlinkd sees a failed API call (PRODUCT.md §5). Every error the adapter
 // returns is one of five classes, each handled differently by the scheduler,
 // and carries what an operator can quote to TikTok support.
-#include <boost/assert/source_location.hpp>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/assert/source_location.hpp>
 
 namespace unlinkd::adapters {
 

@@ -3,11 +3,12 @@
 // step of PRODUCT.md §3. Each reads remote state first, so repeating a step
 // after a crash is safe. The scheduler knows only this interface: the real
 // implementation is tiktok_platform (over an api_client), tests use a fake.
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "adapters/api_client.hpp"
 #include "config/manifest.hpp"
@@ -30,8 +31,8 @@ enum class relationship : std::uint8_t { present, already_gone };
 
 struct preflight_outcome : call_count {
   relationship found = relationship::present;
-  std::string bc_user_role;                       // ADMIN or STANDARD
-  std::vector<std::string> active_campaign_ids;   // advertisers; reused by backup and pause
+  std::string bc_user_role;                      // ADMIN or STANDARD
+  std::vector<std::string> active_campaign_ids;  // advertisers; reused by backup and pause
 };
 
 struct backup_outcome : call_count {
@@ -54,13 +55,15 @@ struct verify_outcome : call_count {
 class platform {
  public:
   virtual ~platform() = default;
-  virtual boost::asio::awaitable<api_result<preflight_outcome>> preflight(const call_context& ctx,
-                                                                          const account_job& job) = 0;
+  virtual boost::asio::awaitable<api_result<preflight_outcome>> preflight(
+      const call_context& ctx, const account_job& job) = 0;
   // `campaigns` are the IDs preflight listed (a backup includes all campaigns anyway).
   virtual boost::asio::awaitable<api_result<backup_outcome>> backup(
-      const call_context& ctx, const account_job& job, const std::vector<std::string>& campaigns) = 0;
+      const call_context& ctx, const account_job& job,
+      const std::vector<std::string>& campaigns) = 0;
   virtual boost::asio::awaitable<api_result<pause_outcome>> pause_campaigns(
-      const call_context& ctx, const account_job& job, const std::vector<std::string>& campaign_ids) = 0;
+      const call_context& ctx, const account_job& job,
+      const std::vector<std::string>& campaign_ids) = 0;
   virtual boost::asio::awaitable<api_result<unlink_outcome>> unlink(const call_context& ctx,
                                                                     const account_job& job) = 0;
   virtual boost::asio::awaitable<api_result<verify_outcome>> verify(const call_context& ctx,

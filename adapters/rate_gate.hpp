@@ -2,9 +2,10 @@
 // The rate gate every API call awaits before it is sent (PRODUCT.md §5). The
 // adapter only defines the seam and a simple gate for tests; the scheduler
 // builds the real one (sliding windows, cooldowns, round-robin across batches).
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace unlinkd::adapters {
 

@@ -77,8 +77,8 @@ std::string report_json(const store::batch_record& batch,
     }
     if (batch.dry_run) {
       row["plan"] = a.state == store::account_state::done
-                        ? json::value(json::object{{"campaigns_to_pause",
-                                                    json::value_from(a.campaigns_to_pause)}})
+                        ? json::value(json::object{
+                              {"campaigns_to_pause", json::value_from(a.campaigns_to_pause)}})
                         : json::value(nullptr);
     }
     if (a.unlink_sent_at) {
@@ -90,7 +90,8 @@ std::string report_json(const store::batch_record& batch,
   for (const auto& [state, n] : by_state) {
     counts[state] = n;
   }
-  json::object summary{{"accounts", accounts.size()}, {"by_state", std::move(counts)},
+  json::object summary{{"accounts", accounts.size()},
+                       {"by_state", std::move(counts)},
                        {"created_at", iso(batch.created_at)}};
   if (batch.finished_at) {
     summary["finished_at"] = iso(*batch.finished_at);
@@ -197,7 +198,8 @@ std::optional<std::string> write_whole(const std::filesystem::path& path, const 
 std::optional<std::string> write_report_files(const std::filesystem::path& reports_dir,
                                               const batch_contents& contents) {
   const auto base = reports_dir / contents.batch.name;
-  if (auto e = write_whole(base.string() + ".json", report_json(contents.batch, contents.accounts))) {
+  if (auto e =
+          write_whole(base.string() + ".json", report_json(contents.batch, contents.accounts))) {
     return e;
   }
   return write_whole(base.string() + ".csv", report_csv(contents.batch, contents.accounts));

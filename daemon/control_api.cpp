@@ -8,8 +8,8 @@
 #include <boost/json.hpp>
 
 #include "config/manifest_identity.hpp"
-#include "daemon/batch_report.hpp"
 #include "config/manifest_parser.hpp"
+#include "daemon/batch_report.hpp"
 
 namespace unlinkd::daemon {
 
@@ -72,7 +72,9 @@ json::object counts_json(const store::count_map& counts) {
     }
     total += n;
   }
-  return {{"total", total}, {"by_state", std::move(by_state)}, {"in_progress_by_step", std::move(by_step)}};
+  return {{"total", total},
+          {"by_state", std::move(by_state)},
+          {"in_progress_by_step", std::move(by_step)}};
 }
 
 json::object batch_json(const store::batch_record& b, const store::count_map& counts) {
@@ -122,8 +124,12 @@ json::object account_json(const store::account_record& a) {
 }
 
 json::object event_json(const store::event_record& e) {
-  json::object o{{"seq", e.seq},    {"at", iso(e.at)},         {"kind", e.kind},
-                 {"detail", e.detail}, {"from_state", e.from_state}, {"to_state", e.to_state},
+  json::object o{{"seq", e.seq},
+                 {"at", iso(e.at)},
+                 {"kind", e.kind},
+                 {"detail", e.detail},
+                 {"from_state", e.from_state},
+                 {"to_state", e.to_state},
                  {"step", e.step}};
   if (e.batch_id) {
     o["batch_id"] = *e.batch_id;
@@ -206,8 +212,8 @@ asio::awaitable<control_response> control_api::handle(control_request r, caller 
                                  "admin_group");
   }
   if (path == "/v1/health" && get) {
-    co_return json_response(200, json::object{{"status", "ok"},
-                                              {"in_flight", engine_.stats().in_flight}});
+    co_return json_response(
+        200, json::object{{"status", "ok"}, {"in_flight", engine_.stats().in_flight}});
   }
   if (path == "/v1/batches" && get) {
     co_return co_await batches();
@@ -327,8 +333,7 @@ asio::awaitable<control_response> control_api::account(const std::string& name,
   }
   auto found = co_await store_.find_account(b->id, id);
   if (!found || !*found) {
-    co_return error_response(404, "account_not_found",
-                             "batch '" + name + "' has no account " + id);
+    co_return error_response(404, "account_not_found", "batch '" + name + "' has no account " + id);
   }
   auto history = co_await store_.account_events(b->id, id);
   json::object body = account_json(**found);
@@ -406,11 +411,10 @@ asio::awaitable<control_response> control_api::submit(const control_request& r, 
     engine_.poke();
     co_return json_response(201, json::object{{"batch", batch_name}, {"id", a->batch_id}});
   }
-  const std::string code = std::holds_alternative<store::ingest_duplicate>(*outcome)
-                               ? "duplicate_manifest"
-                           : std::holds_alternative<store::ingest_name_used>(*outcome)
-                               ? "batch_name_used"
-                               : "account_busy";
+  const std::string code =
+      std::holds_alternative<store::ingest_duplicate>(*outcome)   ? "duplicate_manifest"
+      : std::holds_alternative<store::ingest_name_used>(*outcome) ? "batch_name_used"
+                                                                  : "account_busy";
   co_return error_response(409, code, store::describe(*outcome));
 }
 

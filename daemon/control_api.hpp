@@ -54,8 +54,7 @@ class control_api {
   boost::asio::awaitable<control_response> batch(const std::string& name);
   boost::asio::awaitable<control_response> accounts(const std::string& name,
                                                     const std::string& query);
-  boost::asio::awaitable<control_response> account(const std::string& name,
-                                                   const std::string& id);
+  boost::asio::awaitable<control_response> account(const std::string& name, const std::string& id);
   boost::asio::awaitable<control_response> report(const std::string& name,
                                                   const std::string& format);
   boost::asio::awaitable<control_response> events(const std::string& query);

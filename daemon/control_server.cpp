@@ -35,7 +35,8 @@ control_server::control_server(asio::any_io_executor executor, control_api& api,
 boost::system::result<void, std::string> control_server::open(const std::string& path,
                                                               std::optional<gid_t> group) {
   boost::system::error_code ec;
-  if (sd_listen_fds(1) >= 1 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) > 0) {
+  if (sd_listen_fds(1) >= 1 &&
+      sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) > 0) {
     acceptor_.assign(local(), SD_LISTEN_FDS_START, ec);
     if (ec) {
       return "cannot use the socket systemd passed: " + ec.message();
@@ -115,8 +116,8 @@ asio::awaitable<void> control_server::serve(local::socket socket) {
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, awaitable_tuple);
     if (ec) {
       if (ec == http::error::body_limit || ec == http::error::header_limit) {
-        const auto too_big = error_response(413, "too_large",
-                                            "the request is larger than unlinkd accepts");
+        const auto too_big =
+            error_response(413, "too_large", "the request is larger than unlinkd accepts");
         http::response<http::string_body> res{http::status::payload_too_large, 11};
         res.set(http::field::content_type, too_big.content_type);
         res.body() = too_big.body;

@@ -149,8 +149,8 @@ asio::awaitable<void> inbox_watcher::run() {
   scan();
   std::array<char, 64 * 1024> buffer{};
   while (!stopping_) {
-    const auto [ec, n] = co_await inotify_.async_read_some(
-        asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    const auto [ec, n] = co_await inotify_.async_read_some(asio::buffer(buffer),
+                                                           asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         log_.error("inbox: reading inotify events failed: {}", ec.message());

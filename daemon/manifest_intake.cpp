@@ -133,19 +133,18 @@ intake_result manifest_intake::finish(const std::string& claimed, const std::str
   }
   auto read = config::read_regular_file(path.string(), limits_.max_bytes);
   if (!read.value) {
-    const std::string reason =
-        read.too_large ? original + " is larger than max_manifest_bytes (" +
-                             std::to_string(limits_.max_bytes) +
-                             " bytes); split the batch into several manifests"
-                       : original + ": " + read.error;
+    const std::string reason = read.too_large
+                                   ? original + " is larger than max_manifest_bytes (" +
+                                         std::to_string(limits_.max_bytes) +
+                                         " bytes); split the batch into several manifests"
+                                   : original + ": " + read.error;
     return reject(path, original, reason, nullptr);
   }
   config::manifest_options options;
   options.max_bytes = limits_.max_bytes;
   options.max_accounts = limits_.max_accounts;
   options.known_profiles = profiles_ ? profiles_() : std::nullopt;
-  auto parsed =
-      config::parse_manifest(read.value->bytes, original, options, config::utc_today());
+  auto parsed = config::parse_manifest(read.value->bytes, original, options, config::utc_today());
   if (!parsed.value) {
     return reject(path, original, original + " is not a valid manifest", &parsed.problems);
   }
@@ -156,9 +155,10 @@ intake_result manifest_intake::finish(const std::string& claimed, const std::str
   request.submitter_uid = st.st_uid;
   auto outcome = store_.ingest_blocking(std::move(request));
   if (!outcome) {
-    log_.error("inbox: {}: cannot store it now ({}); it stays in {} and is tried again at the "
-               "next start",
-               original, outcome.error().message, layout_.processing().string());
+    log_.error(
+        "inbox: {}: cannot store it now ({}); it stays in {} and is tried again at the "
+        "next start",
+        original, outcome.error().message, layout_.processing().string());
     return {intake_verdict::deferred, original, outcome.error().message, std::nullopt};
   }
   std::optional<std::int64_t> batch_id;

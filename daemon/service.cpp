@@ -171,8 +171,9 @@ void service::reload() {
         fresh.retry.max_attempts != config_.retry.max_attempts ||
         fresh.retry.initial_backoff != config_.retry.initial_backoff ||
         fresh.retry.max_backoff != config_.retry.max_backoff) {
-      log_->warn("reload: state_dir, inbox_dir, socket, concurrency, the manifest limits and "
-                 "retry take effect at the next start (systemctl restart unlinkd)");
+      log_->warn(
+          "reload: state_dir, inbox_dir, socket, concurrency, the manifest limits and "
+          "retry take effect at the next start (systemctl restart unlinkd)");
     }
     config_.api_base_url = fresh.api_base_url;
     config_.credentials_file = fresh.credentials_file;
@@ -188,8 +189,7 @@ void service::reload() {
   notify_.ready();
 }
 
-asio::awaitable<void> service::write_report(std::filesystem::path reports,
-                                           std::int64_t batch_id) {
+asio::awaitable<void> service::write_report(std::filesystem::path reports, std::int64_t batch_id) {
   const std::optional<std::string> no_name;
   auto loaded = co_await load_batch(*store_, no_name, batch_id);
   if (!loaded || !*loaded) {
@@ -223,9 +223,10 @@ void service::begin_stop() {
   drain_timer_ = std::make_unique<asio::steady_timer>(io_, config_.drain_timeout);
   drain_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {
-      log_->warn("stopping: drain_timeout passed with {} accounts in flight; they resume at the "
-                 "next start",
-                 engine_->stats().in_flight);
+      log_->warn(
+          "stopping: drain_timeout passed with {} accounts in flight; they resume at the "
+          "next start",
+          engine_->stats().in_flight);
       io_.stop();
     }
   });
@@ -279,9 +280,9 @@ void service::tick_watchdog(std::chrono::microseconds interval) {
     notify_.watchdog();
   } else {
     // No ping: systemd restarts a daemon whose scheduler is stuck.
-    log_->error("watchdog: the scheduler loop has not turned for {} ms",
-                std::chrono::duration_cast<std::chrono::milliseconds>(now - last_turn_seen_)
-                    .count());
+    log_->error(
+        "watchdog: the scheduler loop has not turned for {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_turn_seen_).count());
   }
   watchdog_timer_->expires_after(interval / 2);
   watchdog_timer_->async_wait([this, interval](const boost::system::error_code& ec) {
@@ -307,8 +308,9 @@ int service::run() {
   store_ = std::move(*opened);
   gate_ = std::make_unique<scheduler::budget_gate>(io_.get_executor());
   if (!load_credentials()) {
-    log_->error("starting without credentials: batches wait in needs_attention until the file "
-                "is fixed and unlinkd reloaded (systemctl reload unlinkd)");
+    log_->error(
+        "starting without credentials: batches wait in needs_attention until the file "
+        "is fixed and unlinkd reloaded (systemctl reload unlinkd)");
   }
   client_ = std::make_unique<adapters::http_api_client>(io_.get_executor(), *gate_, *log_);
   platform_ = std::make_unique<adapters::tiktok_platform>(*client_, layout.backups());
@@ -331,9 +333,7 @@ int service::run() {
       layout,
       intake_limits{static_cast<std::size_t>(config_.max_manifest_bytes),
                     static_cast<std::size_t>(config_.max_accounts_per_manifest)},
-      *store_,
-      [this] { return profile_names(); },
-      *log_);
+      *store_, [this] { return profile_names(); }, *log_);
   // Recovery before READY: manifests a crash left half-way are finished.
   for (const auto& r : intake_->recover()) {
     log_->info("inbox: recovered {}: {}", r.name, r.reason);

@@ -10,8 +10,7 @@ namespace unlinkd::daemon {
 namespace {
 
 // mkdir -p with a mode for the folders it creates; an existing folder keeps its mode.
-boost::system::result<void, std::string> make_dirs(const std::filesystem::path& dir,
-                                                   mode_t mode) {
+boost::system::result<void, std::string> make_dirs(const std::filesystem::path& dir, mode_t mode) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) {
     return {};

@@ -406,10 +406,9 @@ std::string api_service::stats_json() const {
   for (std::size_t i = 0; i < fault_slot_count; ++i) {
     faults[fault_slot_name(static_cast<fault_slot>(i))] = fault_counts_[i];
   }
-  boost::json::object visibility{
-      {"delay_min_ms", view_.delay().min.count()},
-      {"delay_max_ms", view_.delay().max.count()},
-      {"pending_writes", view_.pending()}};
+  boost::json::object visibility{{"delay_min_ms", view_.delay().min.count()},
+                                 {"delay_max_ms", view_.delay().max.count()},
+                                 {"pending_writes", view_.pending()}};
   boost::json::object tokens;
   tokens["total"] = state_.tokens.size();
   tokens["revoked"] = revoked;

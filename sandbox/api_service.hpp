@@ -21,10 +21,10 @@
 namespace unlinkd::sandbox {
 
 struct service_options {
-  budget_limits limits;        // every app's budget (SANDBOX_API.md §1.9)
-  bool limits_enabled = true;  // false: --no-limits, no call is ever refused 40100
-  fault_profile faults;        // --faults FILE; the default injects nothing
-  visibility_delay visibility; // --visibility-delay; the default shows writes at once
+  budget_limits limits;         // every app's budget (SANDBOX_API.md §1.9)
+  bool limits_enabled = true;   // false: --no-limits, no call is ever refused 40100
+  fault_profile faults;         // --faults FILE; the default injects nothing
+  visibility_delay visibility;  // --visibility-delay; the default shows writes at once
 };
 
 class api_service {

@@ -5,8 +5,7 @@
 
 namespace unlinkd::sandbox {
 
-delayed_view::delayed_view(const sandbox_state& initial, visibility_delay delay,
-                           std::uint64_t seed)
+delayed_view::delayed_view(const sandbox_state& initial, visibility_delay delay, std::uint64_t seed)
     : delay_(delay), seed_(seed), random_(seed) {
   if (delay_.enabled()) {
     visible_ = initial;

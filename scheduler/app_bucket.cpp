@@ -25,8 +25,8 @@ clock::duration until_midnight(app_bucket::utc_time utc) {
 app_bucket::app_bucket(config::rate_limits limits, bucket_tuning tuning)
     : limits_(limits), tuning_(tuning) {}
 
-clock::time_point app_bucket::window_slot(windows& w, const window_limits& l,
-                                          clock::time_point now, utc_time utc) const {
+clock::time_point app_bucket::window_slot(windows& w, const window_limits& l, clock::time_point now,
+                                          utc_time utc) const {
   const auto second = 1s + tuning_.margin;
   const auto minute = 60s + tuning_.margin;
   // A call at t is in the window of `now` while now - t < width.

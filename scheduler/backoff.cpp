@@ -13,7 +13,8 @@ std::chrono::milliseconds retry_backoff(std::uint32_t attempt, std::chrono::mill
   }
   ceiling = std::min(ceiling, max);
   const double u = std::clamp(unit, 0.0, 1.0);
-  return std::chrono::milliseconds(static_cast<std::int64_t>(u * static_cast<double>(ceiling.count())));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(u * static_cast<double>(ceiling.count())));
 }
 
 std::chrono::milliseconds verify_poll_interval(std::chrono::milliseconds since_unlink,

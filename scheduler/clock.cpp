@@ -38,8 +38,8 @@ clock::duration clock_wait_traits::to_wait_duration(const clock::duration& d) {
   if (!state.active) {
     return d;
   }
-  state.next_due = d < clock::time_point::max() - state.now ? state.now + d
-                                                             : clock::time_point::max();
+  state.next_due =
+      d < clock::time_point::max() - state.now ? state.now + d : clock::time_point::max();
   return clock::duration::zero();
 }
 

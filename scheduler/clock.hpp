@@ -9,10 +9,11 @@
 // Why a static clock rather than an object passed around: Asio's timers take
 // the clock as a type (basic_waitable_timer<Clock>), and a timer is how a
 // coroutine waits. The switch is for tests only, on one thread.
-#include <boost/asio/basic_waitable_timer.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace unlinkd::scheduler {
 

@@ -130,8 +130,8 @@ asio::awaitable<void> engine::refresh_batches() {
       p.business_center_id = record.business_center_id;
       p.action = record.action;
       p.dry_run = record.dry_run;
-      p.concurrency = std::min(record.concurrency.value_or(options_.concurrency),
-                               options_.concurrency);
+      p.concurrency =
+          std::min(record.concurrency.value_or(options_.concurrency), options_.concurrency);
       p.max_attempts = record.retry.max_attempts.value_or(options_.max_attempts);
       p.initial_backoff = record.retry.initial_backoff.value_or(options_.initial_backoff);
       p.max_backoff = record.retry.max_backoff.value_or(options_.max_backoff);
@@ -145,8 +145,8 @@ asio::awaitable<void> engine::refresh_batches() {
       }
       slot->finished = static_cast<std::uint32_t>(
           std::min<std::int64_t>(done + failed, options_.breaker_sample));
-      slot->failed = done + failed <= options_.breaker_sample ? static_cast<std::uint32_t>(failed)
-                                                              : 0;
+      slot->failed =
+          done + failed <= options_.breaker_sample ? static_cast<std::uint32_t>(failed) : 0;
     }
     slot->record = std::move(record);
   }
@@ -192,16 +192,16 @@ asio::awaitable<void> engine::run() {
                 order.end());
     std::size_t claimed = 0;
     for (const auto id : order) {
-      const auto free = options_.concurrency - std::min<std::uint64_t>(stats_.in_flight,
-                                                                        options_.concurrency);
+      const auto free =
+          options_.concurrency - std::min<std::uint64_t>(stats_.in_flight, options_.concurrency);
       if (free == 0) {
         break;
       }
       batch_slot& b = *batches_.at(id);
-      const std::size_t batch_free = b.policy.concurrency - std::min(b.in_flight,
-                                                                      b.policy.concurrency);
-      const std::size_t limit = std::min({static_cast<std::size_t>(free), batch_free,
-                                          options_.page_size});
+      const std::size_t batch_free =
+          b.policy.concurrency - std::min(b.in_flight, b.policy.concurrency);
+      const std::size_t limit =
+          std::min({static_cast<std::size_t>(free), batch_free, options_.page_size});
       if (limit == 0) {
         continue;
       }
@@ -274,10 +274,9 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
     }
     if (!b.context || held_profiles_.contains(b.policy.credentials)) {
       // Named, not a temporary in the co_await: g++ 12 mishandles those.
-      std::string why = !b.context ? "the credentials file has no profile '" +
-                                         b.policy.credentials + "'"
-                                   : "the credential of profile '" + b.policy.credentials +
-                                         "' is held";
+      std::string why = !b.context
+                            ? "the credentials file has no profile '" + b.policy.credentials + "'"
+                            : "the credential of profile '" + b.policy.credentials + "' is held";
       co_await to_needs_attention(std::move(a), std::move(why));
       co_return;
     }
@@ -550,8 +549,8 @@ asio::awaitable<control_result> engine::batch_change(const std::string& batch, b
   b->record.state = to;
   b->record.state_reason = what;
   wake_.cancel();
-  co_return control_result{control_status::done, "batch '" + batch + "' is " +
-                                                     std::string(to_string(to))};
+  co_return control_result{control_status::done,
+                           "batch '" + batch + "' is " + std::string(to_string(to))};
 }
 
 asio::awaitable<control_result> engine::pause(std::string batch, std::optional<std::uint32_t> uid) {
@@ -559,8 +558,7 @@ asio::awaitable<control_result> engine::pause(std::string batch, std::optional<s
   if (b != nullptr && b->record.state != batch_state::running &&
       b->record.state != batch_state::queued) {
     co_return control_result{control_status::conflict,
-                             "batch '" + batch + "' is " +
-                                 std::string(to_string(b->record.state)) +
+                             "batch '" + batch + "' is " + std::string(to_string(b->record.state)) +
                                  "; only a queued or running batch can be paused"};
   }
   std::string what = "paused by an operator";
@@ -570,11 +568,10 @@ asio::awaitable<control_result> engine::pause(std::string batch, std::optional<s
 asio::awaitable<control_result> engine::cancel(std::string batch,
                                                std::optional<std::uint32_t> uid) {
   const batch_slot* b = find(batch);
-  if (b != nullptr && (store::is_finished(b->record.state) ||
-                       b->record.state == batch_state::cancelling)) {
-    co_return control_result{control_status::conflict,
-                             "batch '" + batch + "' is already " +
-                                 std::string(to_string(b->record.state))};
+  if (b != nullptr &&
+      (store::is_finished(b->record.state) || b->record.state == batch_state::cancelling)) {
+    co_return control_result{control_status::conflict, "batch '" + batch + "' is already " +
+                                                           std::string(to_string(b->record.state))};
   }
   std::string what = "cancelled by an operator: steps in flight finish, nothing new starts";
   co_return co_await batch_change(batch, batch_state::cancelling, uid, std::move(what));
@@ -605,9 +602,9 @@ asio::awaitable<control_result> engine::resume(std::string batch,
     other->context = contexts_(other->record);  // the profile may be fixed now
     for (;;) {
       const std::string from_start;
-      auto page = must(
-          co_await store_.accounts(id, account_state::needs_attention, from_start, 500),
-          "cannot list accounts waiting for a person");
+      auto page =
+          must(co_await store_.accounts(id, account_state::needs_attention, from_start, 500),
+               "cannot list accounts waiting for a person");
       if (page.empty()) {
         break;
       }
@@ -627,8 +624,7 @@ asio::awaitable<control_result> engine::resume(std::string batch,
   wake_.cancel();
   if (!changed) {
     co_return control_result{control_status::conflict,
-                             "batch '" + batch + "' is " +
-                                 std::string(to_string(b->record.state)) +
+                             "batch '" + batch + "' is " + std::string(to_string(b->record.state)) +
                                  " and nothing in it waits for a person; nothing to resume"};
   }
   co_return control_result{control_status::done, "batch '" + batch + "' resumed"};
@@ -644,9 +640,9 @@ asio::awaitable<control_result> engine::retry_failed(std::string batch,
     co_return control_result{control_status::not_found, "no batch named '" + batch + "'"};
   }
   if (b->record.state == batch_state::cancelling || b->record.state == batch_state::cancelled) {
-    co_return control_result{control_status::conflict,
-                             "batch '" + batch + "' is " +
-                                 std::string(to_string(b->record.state)) + "; nothing to retry"};
+    co_return control_result{control_status::conflict, "batch '" + batch + "' is " +
+                                                           std::string(to_string(b->record.state)) +
+                                                           "; nothing to retry"};
   }
   std::size_t retried = 0;
   std::string after;
@@ -672,9 +668,9 @@ asio::awaitable<control_result> engine::retry_failed(std::string batch,
     co_await batch_change(batch, batch_state::running, uid, std::move(what));
   }
   wake_.cancel();
-  co_return control_result{control_status::done,
-                           std::to_string(retried) + " failed accounts of batch '" + batch +
-                               "' will run again"};
+  co_return control_result{
+      control_status::done,
+      std::to_string(retried) + " failed accounts of batch '" + batch + "' will run again"};
 }
 
 }  // namespace unlinkd::scheduler

@@ -95,7 +95,8 @@ class engine {
   boost::asio::awaitable<control_result> pause(std::string batch, std::optional<std::uint32_t> uid);
   boost::asio::awaitable<control_result> resume(std::string batch,
                                                 std::optional<std::uint32_t> uid);
-  boost::asio::awaitable<control_result> cancel(std::string batch, std::optional<std::uint32_t> uid);
+  boost::asio::awaitable<control_result> cancel(std::string batch,
+                                                std::optional<std::uint32_t> uid);
   boost::asio::awaitable<control_result> retry_failed(std::string batch,
                                                       std::optional<std::uint32_t> uid);
 
@@ -143,7 +144,7 @@ class engine {
   bool stopping_ = false;
   bool batches_dirty_ = true;
   std::map<std::int64_t, std::unique_ptr<batch_slot>> batches_;
-  std::int64_t last_served_ = 0;        // round-robin cursor over batch ids
+  std::int64_t last_served_ = 0;         // round-robin cursor over batch ids
   std::set<std::string> held_profiles_;  // credential holds in force
   std::mt19937_64 random_;
   counters stats_;

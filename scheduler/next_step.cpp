@@ -103,10 +103,10 @@ decision on_error(const store::account_record& a, const batch_policy& p, const s
     decision d = after_backup_or_pause(a, p, pipeline_step::backup, now);
     d.transition.last_error = error_of(e);
     d.transition.clear_last_error = false;
-    d.transition.event = {"backup_skipped",
-                          "the backup failed (" + e.message +
-                              ") and backup.required is false: going on without one",
-                          std::nullopt};
+    d.transition.event = {
+        "backup_skipped",
+        "the backup failed (" + e.message + ") and backup.required is false: going on without one",
+        std::nullopt};
     return d;
   }
   switch (kind) {
@@ -170,10 +170,10 @@ decision after_preflight(const store::account_record& a, const batch_policy& p,
     decision d{from(a)};
     d.transition.to = account_state::done;
     d.transition.campaigns_to_pause = r.active_campaigns;
-    d.transition.event = {"plan",
-                          r.found == adapters::relationship::already_gone ? "already unlinked"
-                                                                          : "would unlink",
-                          std::nullopt};
+    d.transition.event = {
+        "plan",
+        r.found == adapters::relationship::already_gone ? "already unlinked" : "would unlink",
+        std::nullopt};
     return d;
   }
   if (r.found == adapters::relationship::already_gone && p.action == config::batch_action::unlink) {
@@ -193,13 +193,12 @@ decision after_preflight(const store::account_record& a, const batch_policy& p,
   }
   decision d{enter_step(a, pipeline_step::backup, now)};
   // Recorded before any pause is sent (PRODUCT.md §3).
-  d.transition.campaigns_to_pause =
-      pausing ? r.active_campaigns : std::vector<std::string>{};
+  d.transition.campaigns_to_pause = pausing ? r.active_campaigns : std::vector<std::string>{};
   return d;
 }
 
-decision after_verify(const store::account_record& a, const batch_policy& p,
-                      const step_report& r, store::time_point now) {
+decision after_verify(const store::account_record& a, const batch_policy& p, const step_report& r,
+                      store::time_point now) {
   if (r.found == adapters::relationship::already_gone) {
     decision d{from(a)};
     d.transition.to = account_state::done;

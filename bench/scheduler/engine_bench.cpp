@@ -8,8 +8,6 @@
 // into a fresh database in DIR (default: a temporary folder), runs the
 // engine until every account is done, and prints accounts/s, commits/s,
 // CPU per account and peak RSS.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "scheduler/engine.hpp"
 #include "store/store.hpp"
@@ -139,7 +138,8 @@ int main(int argc, char** argv) {
   while (!done()) {
     io.run_for(std::chrono::milliseconds(20));
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = cpu_seconds() - cpu_start;
   engine.stop();
   while (!finished) {
@@ -149,10 +149,11 @@ int main(int argc, char** argv) {
   std::printf("| %zu | %u | %.2f | %.0f | %.0f | %.1f | %.1f | %ld |\n", accounts, concurrency,
               wall, static_cast<double>(accounts) / wall, static_cast<double>(commits) / wall,
               cpu * 1e6 / static_cast<double>(accounts), ingest_s, peak_rss_kib() / 1024);
-  std::printf("(accounts, concurrency, wall s, accounts/s, commits/s, CPU µs/account incl. store "
-              "threads, ingest s, peak RSS MiB); %llu platform calls, %llu commits, %zu groups\n",
-              static_cast<unsigned long long>(platform.calls.size()),
-              static_cast<unsigned long long>(commits), db.groups_committed());
+  std::printf(
+      "(accounts, concurrency, wall s, accounts/s, commits/s, CPU µs/account incl. store "
+      "threads, ingest s, peak RSS MiB); %llu platform calls, %llu commits, %zu groups\n",
+      static_cast<unsigned long long>(platform.calls.size()),
+      static_cast<unsigned long long>(commits), db.groups_committed());
   if (own_dir) {
     std::filesystem::remove_all(dir);
   }

@@ -1,6 +1,8 @@
 // The control socket's requests as a function (no socket): who may do what,
 // submit and validate with positioned problems, refusals as 409, reads from
 // the store, controls through the engine, and errors with stable codes.
+#include "daemon/control_api.hpp"
+
 #include <filesystem>
 #include <memory>
 
@@ -12,7 +14,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "daemon/control_api.hpp"
 #include "tests/scheduler/fake_platform.hpp"
 
 namespace unlinkd::daemon {
@@ -61,17 +62,16 @@ class control_api_test : public ::testing::Test {
   control_api_test(const control_api_test&) = delete;
   control_api_test& operator=(const control_api_test&) = delete;
 
-  control_response call(const std::string& method, const std::string& target,
-                        const caller& who, const std::string& body = {}) {
+  control_response call(const std::string& method, const std::string& target, const caller& who,
+                        const std::string& body = {}) {
     std::optional<control_response> out;
     control_request r{method, target, body, "batch.yaml"};
-    asio::co_spawn(io_, api_->handle(r, who),
-                   [&](const std::exception_ptr& e, control_response v) {
-                     if (e) {
-                       std::rethrow_exception(e);
-                     }
-                     out = std::move(v);
-                   });
+    asio::co_spawn(io_, api_->handle(r, who), [&](const std::exception_ptr& e, control_response v) {
+      if (e) {
+        std::rethrow_exception(e);
+      }
+      out = std::move(v);
+    });
     io_.restart();
     while (!out) {
       io_.run_one();
@@ -134,10 +134,8 @@ TEST_F(control_api_test, an_invalid_manifest_is_422_with_its_positions_and_nothi
   const auto body = json::parse(r.body);
   EXPECT_EQ(body.at("error").as_string(), "invalid_manifest");
   EXPECT_FALSE(body.at("problems").as_array().empty());
-  EXPECT_TRUE(json::parse(call("GET", "/v1/batches", reader()).body)
-                  .at("batches")
-                  .as_array()
-                  .empty());
+  EXPECT_TRUE(
+      json::parse(call("GET", "/v1/batches", reader()).body).at("batches").as_array().empty());
   const auto unknown_profile = manifest.substr(0, manifest.find("credentials")) +
                                "credentials: nope\n" +
                                manifest.substr(manifest.find("business_center_id"));

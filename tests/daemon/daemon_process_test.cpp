@@ -4,10 +4,10 @@
 // with a good and a bad config, SIGTERM's drain and exit status.
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -100,10 +100,10 @@ class daemon_process : public ::testing::Test {
   void start() {
     ::setenv("NOTIFY_SOCKET", (dir_ + "/notify.sock").c_str(), 1);
     ::setenv("WATCHDOG_USEC", "1000000", 1);
-    const int err = ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                           0600);
-    pid_ = spawn({UNLINKD_BIN, "--config", dir_ + "/unlinkd.yaml", "--log-level", "debug"}, err,
-                 err);
+    const int err =
+        ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_ =
+        spawn({UNLINKD_BIN, "--config", dir_ + "/unlinkd.yaml", "--log-level", "debug"}, err, err);
     ::close(err);
     ::unsetenv("NOTIFY_SOCKET");
     ::unsetenv("WATCHDOG_USEC");
@@ -201,8 +201,8 @@ TEST_F(daemon_process, a_dropped_manifest_runs_to_the_end_and_systemd_hears_abou
   std::int64_t unlinks = 0;
   for (const auto* path : {"/bc/partner/asset/delete/", "/bc/asset/unassign/",
                            "/bc/asset/admin/delete/", "/bc/asset/advertiser/unassign/"}) {
-    const auto* codes = stats.at("calls").as_object().if_contains(std::string("/open_api/v1.3") +
-                                                                   path);
+    const auto* codes =
+        stats.at("calls").as_object().if_contains(std::string("/open_api/v1.3") + path);
     if (codes != nullptr) {
       EXPECT_EQ(codes->as_object().if_contains("40002"), nullptr) << path;
       unlinks += codes->as_object().contains("0") ? codes->at("0").as_int64() : 0;
@@ -281,8 +281,8 @@ TEST_F(daemon_process, socket_activation_serves_on_the_socket_systemd_passes) {
     GTEST_SKIP() << "systemd-socket-activate is not installed";
   }
   const std::string activated = dir_ + "/activated.sock";
-  const int err = ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                         0600);
+  const int err =
+      ::open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   pid_ = spawn({"/usr/bin/systemd-socket-activate", "-l", activated, UNLINKD_BIN, "--config",
                 dir_ + "/unlinkd.yaml"},
                err, err);

@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-std::string manifest_text(const std::string& batch, const std::string& account = "7123456789012345678") {
+std::string manifest_text(const std::string& batch,
+                          const std::string& account = "7123456789012345678") {
   return "version: 1\nbatch: " + batch +
          "\ncredentials: acme-bc\nbusiness_center_id: \"7012345678901234567\"\n"
          "defaults:\n  unlink: partner_share\n  partner_id: \"7099999999999999999\"\n"
@@ -56,8 +57,8 @@ class inbox_test : public ::testing::Test {
     auto s = store::store::open(layout_.database().string(), {}, log_);
     EXPECT_TRUE(s.has_value());
     store_ = std::move(*s);
-    intake_ = std::make_unique<manifest_intake>(layout_, intake_limits{4096, 100}, *store_,
-                                                nullptr, log_);
+    intake_ = std::make_unique<manifest_intake>(layout_, intake_limits{4096, 100}, *store_, nullptr,
+                                                log_);
   }
   ~inbox_test() override {
     intake_.reset();
@@ -111,8 +112,8 @@ TEST_F(inbox_test, an_invalid_manifest_is_rejected_with_its_positions) {
   EXPECT_EQ(json.at("file").as_string(), "bad.yaml");
   bool batch_problem_listed = false;
   for (const auto& p : json.at("problems").as_array()) {
-    batch_problem_listed = batch_problem_listed ||
-                           (p.at("line").as_int64() == 2 && p.at("column").as_int64() == 8);
+    batch_problem_listed =
+        batch_problem_listed || (p.at("line").as_int64() == 2 && p.at("column").as_int64() == 8);
   }
   EXPECT_TRUE(batch_problem_listed) << json;
   EXPECT_EQ(batches(), 0U) << "nothing half-stored";
@@ -156,9 +157,8 @@ TEST_F(inbox_test, the_owner_is_recorded_as_the_submitter) {
   ASSERT_EQ(intake_->take("mine.yaml").verdict, intake_verdict::accepted);
   asio::io_context io;
   std::vector<store::batch_record> records;
-  asio::co_spawn(io, store_->batches(), [&](const std::exception_ptr&, auto r) {
-    records = std::move(r.value());
-  });
+  asio::co_spawn(io, store_->batches(),
+                 [&](const std::exception_ptr&, auto r) { records = std::move(r.value()); });
   io.run();
   ASSERT_EQ(records.size(), 1U);
   EXPECT_EQ(records[0].submitter_uid, ::getuid());

@@ -330,7 +330,8 @@ TEST(budget_process, several_seconds_over_the_limit_fill_every_window_and_none_o
   const auto elapsed = std::chrono::steady_clock::now() - start;
   const auto stats = client.get("/_sandbox/stats").json();
   const auto& app = stats.at("apps").at(only_app(stats)).as_object();
-  EXPECT_EQ(app.at("max_1s").to_number<std::uint64_t>(), 20U) << "the 1-s limit reached, never passed";
+  EXPECT_EQ(app.at("max_1s").to_number<std::uint64_t>(), 20U)
+      << "the 1-s limit reached, never passed";
   EXPECT_EQ(app.at("max_60s").to_number<std::uint64_t>(), 50U)
       << "the 60-s limit reached, never passed";
   if (elapsed < std::chrono::seconds(60)) {  // all within one minute: exactly the minute's limit

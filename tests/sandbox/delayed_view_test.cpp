@@ -1,12 +1,13 @@
 // The lagging view of --visibility-delay as a pure object in virtual time:
 // a write becomes visible exactly when due, and never before a write that
 // was applied earlier, even when each delay is drawn from a range.
+#include "sandbox/delayed_view.hpp"
+
 #include <chrono>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "sandbox/delayed_view.hpp"
 #include "sandbox/state_generator.hpp"
 
 namespace unlinkd::sandbox {

@@ -26,8 +26,8 @@ const std::string admin_token = "sbx-admin-4";
 class sandbox_visibility : public ::testing::Test {
  protected:
   void start(const std::string& delay) {
-    std::vector<std::string> args{"--accounts", "30",          "--seed", "4", "--manifest-out",
-                                  "{dir}/m.yaml", "--no-limits"};
+    std::vector<std::string> args{"--accounts",     "30",           "--seed",     "4",
+                                  "--manifest-out", "{dir}/m.yaml", "--no-limits"};
     if (!delay.empty()) {
       args.insert(args.end(), {"--visibility-delay", delay});
     }
@@ -61,12 +61,12 @@ class sandbox_visibility : public ::testing::Test {
 
   // The verify read of partner_share (PRODUCT.md §4): does it list the partner?
   bool read_shows_partner() {
-    const auto reply = client_
-                           ->get(api + "/bc/asset/partner/get/?bc_id=" +
-                                     manifest_.business_center_id +
-                                     "&asset_type=ADVERTISER&asset_id=" + share_.id,
-                                 admin_token)
-                           .json();
+    const auto reply =
+        client_
+            ->get(api + "/bc/asset/partner/get/?bc_id=" + manifest_.business_center_id +
+                      "&asset_type=ADVERTISER&asset_id=" + share_.id,
+                  admin_token)
+            .json();
     EXPECT_EQ(reply.at("code").as_int64(), 0) << json::serialize(reply);
     for (const auto& p : reply.at("data").at("list").as_array()) {
       if (p.at("bc_id").as_string() == share_.partner_id) {

@@ -1,11 +1,11 @@
 // The budget rules of one app (PRODUCT.md §5) in virtual time: sliding
 // windows with the safety margin, the report-create limits, the daily quota,
 // cooldowns of 1 s and 60 s, and the lone probe after a freeze.
+#include "scheduler/app_bucket.hpp"
+
 #include <chrono>
 
 #include <gtest/gtest.h>
-
-#include "scheduler/app_bucket.hpp"
 
 namespace unlinkd::scheduler {
 namespace {

@@ -2,6 +2,8 @@
 // between batches on one app, no window ever over the budget while the
 // budget is used to at least 97%, the cooldown and lone probe after a
 // rate-limited answer, and a cancelled wait that takes no slot.
+#include "scheduler/budget_gate.hpp"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -12,8 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
-
-#include "scheduler/budget_gate.hpp"
 
 namespace unlinkd::scheduler {
 namespace {
@@ -80,7 +80,8 @@ TEST_F(gate_test, a_small_batch_is_served_between_the_calls_of_a_huge_one) {
   for (int i = 0; i < 5; ++i) {
     caller("tiny", 1);
   }
-  ASSERT_TRUE(run_virtual(io_, [&] { return finished_ == 505; }, 10min));
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 505; }, 10min));
   std::vector<std::size_t> tiny_positions;
   for (std::size_t i = 0; i < grants_.size(); ++i) {
     if (grants_[i].batch == "tiny") {
@@ -101,7 +102,8 @@ TEST_F(gate_test, no_window_is_ever_over_the_budget_and_the_budget_is_used) {
     }
   }
   const auto start = clock::now();
-  run_virtual(io_, [] { return false; }, 180s);
+  run_virtual(
+      io_, [] { return false; }, 180s);
   ASSERT_FALSE(grants_.empty());
   EXPECT_LE(max_in_window(1s), 10U);
   EXPECT_LE(max_in_window(60s), 300U);
@@ -114,8 +116,7 @@ TEST_F(gate_test, no_window_is_ever_over_the_budget_and_the_budget_is_used) {
   for (const auto* batch : {"a", "b", "c"}) {
     const auto n = std::count_if(grants_.begin(), grants_.end(),
                                  [&](const grant& g) { return g.batch == batch; });
-    EXPECT_NEAR(static_cast<double>(n), grants_.size() / 3.0, grants_.size() / 3.0 * 0.05)
-        << batch;
+    EXPECT_NEAR(static_cast<double>(n), grants_.size() / 3.0, grants_.size() / 3.0 * 0.05) << batch;
   }
   // 300 in the first 30 s, then nothing until the minute's first call leaves.
   EXPECT_GE(grants_[300].at - start, 60s);
@@ -147,7 +148,8 @@ TEST_F(gate_test, a_rate_limited_answer_holds_everyone_then_lets_one_probe_throu
           std::rethrow_exception(e);
         }
       });
-  ASSERT_TRUE(run_virtual(io_, [&] { return finished_ == 2; }, 1min));
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 2; }, 1min));
   ASSERT_EQ(grants_.size(), 2U);
   EXPECT_EQ(grants_[1].batch, "b");
   EXPECT_EQ(gate_.stats().at("app-1").bucket.probes, 1U);
@@ -173,11 +175,13 @@ TEST_F(gate_test, a_cancelled_wait_takes_no_slot) {
           std::rethrow_exception(e);
         }
       });
-  ASSERT_TRUE(run_virtual(io_, [&] { return finished_ == 1; }, 10s));
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 1; }, 10s));
   EXPECT_TRUE(timed_out);
   caller("b", 1);
   const auto asked = clock::now();
-  ASSERT_TRUE(run_virtual(io_, [&] { return finished_ == 2; }, 10s));
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 2; }, 10s));
   EXPECT_LE(grants_.back().at - asked, 1s) << "the abandoned wait held a slot";
   EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 2U);
 }

@@ -3,6 +3,8 @@
 // between batches, retries, holds, the unknown-outcome rule, the backup gate,
 // operator controls, the circuit breaker, dry runs, and stopping the
 // scheduler at many points then finishing on the same database file.
+#include "scheduler/engine.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -15,7 +17,6 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "scheduler/engine.hpp"
 #include "store/store.hpp"
 #include "tests/scheduler/fake_platform.hpp"
 
@@ -41,7 +42,8 @@ void rethrow(const std::exception_ptr& e) {
 class engine_test : public ::testing::Test {
  protected:
   engine_test() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "unlinkd-engine-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "unlinkd-engine-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed");
     }
@@ -275,9 +277,9 @@ TEST_F(engine_test, retryable_errors_back_off_and_exhausted_attempts_fail_with_t
   const auto m = manifest("retries", 2);
   const auto& flaky = m.accounts[0].id;
   const auto& broken = m.accounts[1].id;
-  platform_.script(flaky, pipeline_step::backup,
-                   {{api_error(error_class::retryable, 50002)},
-                    {api_error(error_class::retryable, 50002)}});
+  platform_.script(
+      flaky, pipeline_step::backup,
+      {{api_error(error_class::retryable, 50002)}, {api_error(error_class::retryable, 50002)}});
   platform_.always_fail(broken, pipeline_step::preflight,
                         api_error(error_class::retryable, 51001, "service busy"));
   const auto batch = ingest(m);

@@ -71,8 +71,8 @@ asio::awaitable<adapters::api_result<adapters::preflight_outcome>> fake_platform
   adapters::preflight_outcome out;
   out.api_calls = 3;
   out.bc_user_role = "ADMIN";
-  out.found = visible_linked(a) ? adapters::relationship::present
-                                : adapters::relationship::already_gone;
+  out.found =
+      visible_linked(a) ? adapters::relationship::present : adapters::relationship::already_gone;
   out.active_campaign_ids = a.active_campaigns;
   co_return out;
 }

@@ -2,12 +2,13 @@
 // rule: the backup gate, campaigns recorded before pausing, the intent
 // before the unlink, at most one resend and only after verify_deadline,
 // retries and caps, credential holds, dry runs and `action: pause`.
+#include "scheduler/next_step.hpp"
+
 #include <chrono>
 
 #include <gtest/gtest.h>
 
 #include "scheduler/backoff.hpp"
-#include "scheduler/next_step.hpp"
 
 namespace unlinkd::scheduler {
 namespace {
@@ -65,7 +66,8 @@ TEST_F(next_step_test, a_pending_account_starts_at_preflight) {
 TEST_F(next_step_test, preflight_records_the_campaigns_to_pause_before_any_pause) {
   auto r = ok(pipeline_step::preflight);
   r.active_campaigns = {"1", "2"};
-  const auto d = decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  const auto d =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::backup);
   ASSERT_TRUE(d.transition.campaigns_to_pause.has_value());
   EXPECT_EQ(*d.transition.campaigns_to_pause, (std::vector<std::string>{"1", "2"}));
@@ -76,7 +78,8 @@ TEST_F(next_step_test, active_campaigns_fail_stops_the_account_with_a_reason) {
   account_.settings.active_campaigns = config::campaign_policy::fail;
   auto r = ok(pipeline_step::preflight);
   r.active_campaigns = {"1"};
-  const auto d = decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  const auto d =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::failed);
   EXPECT_NE(d.transition.event.detail.find("active_campaigns: fail"), std::string::npos);
 }
@@ -85,7 +88,8 @@ TEST_F(next_step_test, active_campaigns_ignore_goes_on_without_pausing) {
   account_.settings.active_campaigns = config::campaign_policy::ignore;
   auto r = ok(pipeline_step::preflight);
   r.active_campaigns = {"1"};
-  const auto d = decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  const auto d =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::backup);
   EXPECT_TRUE(d.transition.campaigns_to_pause->empty());
 }
@@ -93,7 +97,8 @@ TEST_F(next_step_test, active_campaigns_ignore_goes_on_without_pausing) {
 TEST_F(next_step_test, an_account_already_unlinked_goes_straight_to_verify) {
   auto r = ok(pipeline_step::preflight);
   r.found = relationship::already_gone;
-  const auto d = decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  const auto d =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::verify);
 }
 
@@ -101,7 +106,8 @@ TEST_F(next_step_test, a_dry_run_ends_after_preflight_with_a_plan) {
   policy_.dry_run = true;
   auto r = ok(pipeline_step::preflight);
   r.active_campaigns = {"1"};
-  const auto d = decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  const auto d =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::done);
   EXPECT_EQ(d.transition.event.kind, "plan");
 }
@@ -178,8 +184,8 @@ TEST_F(next_step_test, a_lost_unlink_reply_goes_to_verify) {
   auto a = at(account_state::unlink, pipeline_step::unlink);
   a.unlink_intent_at = now_;
   a.unlink_sends = 1;
-  const auto d = decide(a, policy_, failed(pipeline_step::unlink, error_class::unknown_outcome, 0),
-                        now_, 0);
+  const auto d =
+      decide(a, policy_, failed(pipeline_step::unlink, error_class::unknown_outcome, 0), now_, 0);
   EXPECT_EQ(d.transition.to, account_state::verify);
   EXPECT_FALSE(d.transition.unlink_sent_at.has_value());
 }
