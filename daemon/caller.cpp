@@ -38,7 +38,7 @@ std::optional<caller> peer_of(int fd) {
   caller c{cred.uid, cred.gid, cred.pid, {}};
   // SO_PEERGROUPS (Linux 4.13): the peer's supplementary groups at connect.
   std::vector<gid_t> groups(64);
-  socklen_t size = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+  auto size = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
   int rc = ::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &size);
   if (rc != 0 && errno == ERANGE) {  // more than 64: `size` says how many
     groups.resize(size / sizeof(gid_t));
@@ -55,7 +55,7 @@ std::optional<caller> peer_of(int fd) {
 std::optional<gid_t> group_id(const std::string& name) {
   group g{};
   group* found = nullptr;
-  std::vector<char> buffer(16 * 1024);
+  std::vector<char> buffer(std::size_t{16} * 1024);
   if (::getgrnam_r(name.c_str(), &g, buffer.data(), buffer.size(), &found) != 0 ||
       found == nullptr) {
     return std::nullopt;

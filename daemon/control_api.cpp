@@ -363,7 +363,7 @@ asio::awaitable<control_response> control_api::events(const std::string& query) 
   co_return control_response{200, "application/x-ndjson", std::move(ndjson)};
 }
 
-control_response control_api::validate(const control_request& r) {
+control_response control_api::validate(const control_request& r) const {
   config::manifest_options o;
   o.max_bytes = settings_.max_manifest_bytes;
   o.max_accounts = settings_.max_accounts;

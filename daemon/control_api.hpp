@@ -60,7 +60,7 @@ class control_api {
   boost::asio::awaitable<control_response> events(const std::string& query);
   boost::asio::awaitable<control_response> submit(const control_request& r, const caller& who,
                                                   bool dry_run);
-  control_response validate(const control_request& r);
+  control_response validate(const control_request& r) const;
   boost::asio::awaitable<control_response> control(const std::string& name,
                                                    const std::string& action, const caller& who);
   boost::asio::awaitable<std::optional<store::batch_record>> find_batch(const std::string& name);

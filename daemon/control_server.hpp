@@ -28,7 +28,7 @@ namespace unlinkd::daemon {
 
 struct control_server_options {
   std::size_t max_connections = 256;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_body_bytes = (std::size_t{16} << 20U) + 4096;  // a manifest, plus slack
   std::chrono::seconds deadline{30};                             // per read or write
 };

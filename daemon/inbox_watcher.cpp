@@ -147,7 +147,7 @@ void inbox_watcher::scan() {
 
 asio::awaitable<void> inbox_watcher::run() {
   scan();
-  std::array<char, 64 * 1024> buffer{};
+  std::array<char, std::size_t{64} * 1024> buffer{};
   while (!stopping_) {
     const auto [ec, n] = co_await inotify_.async_read_some(asio::buffer(buffer),
                                                            asio::as_tuple(asio::use_awaitable));

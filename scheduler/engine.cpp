@@ -72,10 +72,10 @@ engine::engine(asio::any_io_executor executor, store::store& store, adapters::pl
       store_(store),
       platform_(platform),
       contexts_(std::move(contexts)),
-      options_(options),
+      options_(std::move(options)),
       log_(log),
       wake_(executor_),
-      random_(options.seed != 0 ? options.seed : std::random_device{}()) {}
+      random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
 
 engine::~engine() { *alive_ = false; }
 
@@ -303,7 +303,6 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
         continue;  // to verify
       }
     }
-    resend = false;
     const step_report report = co_await run_step(b, a, step);
     ++stats_.steps_run;
     decision d = decide(a, b.policy, report, clock::utc_now(), jitter());
@@ -422,7 +421,7 @@ asio::awaitable<void> engine::to_needs_attention(store::account_record a, std::s
   co_await commit(a, std::move(t));
 }
 
-void engine::count_finished(batch_slot& b, account_state s) {
+void engine::count_finished(batch_slot& b, account_state s) const {
   if (s == account_state::cancelled || b.finished >= options_.breaker_sample) {
     return;
   }

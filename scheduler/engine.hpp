@@ -128,7 +128,7 @@ class engine {
                                                       store::batch_state to,
                                                       std::optional<std::uint32_t> uid,
                                                       std::string what);
-  void count_finished(batch_slot& b, store::account_state s);
+  void count_finished(batch_slot& b, store::account_state s) const;
   batch_slot* find(std::int64_t batch_id);
   batch_slot* find(const std::string& name);
   [[nodiscard]] bool runs(const batch_slot& b) const;

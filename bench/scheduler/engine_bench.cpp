@@ -45,7 +45,7 @@ long peak_rss_kib() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::size_t accounts = 20'000;
   std::uint32_t concurrency = 64;
   std::string dir;
@@ -158,4 +158,13 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "bench-engine: " << e.what() << '\n';
+    return 1;
+  }
 }

@@ -59,9 +59,12 @@ class control_api_test : public ::testing::Test {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
+
+ public:
   control_api_test(const control_api_test&) = delete;
   control_api_test& operator=(const control_api_test&) = delete;
 
+ protected:
   control_response call(const std::string& method, const std::string& target, const caller& who,
                         const std::string& body = {}) {
     std::optional<control_response> out;

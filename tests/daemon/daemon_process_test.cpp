@@ -84,9 +84,11 @@ class daemon_process : public ::testing::Test {
     ::close(notify_fd_);
   }
 
+ public:
   daemon_process(const daemon_process&) = delete;
   daemon_process& operator=(const daemon_process&) = delete;
 
+ protected:
   void write_config(const std::string& extra) {
     std::ofstream(dir_ + "/unlinkd.yaml")
         << "state_dir: " << dir_ << "/state\n"

@@ -66,9 +66,12 @@ class inbox_test : public ::testing::Test {
     std::error_code ignored;
     fs::remove_all(root_, ignored);
   }
+
+ public:
   inbox_test(const inbox_test&) = delete;
   inbox_test& operator=(const inbox_test&) = delete;
 
+ protected:
   void drop(const std::string& name, const std::string& text) {
     const auto staging = root_ / ("staging-" + name);
     std::ofstream(staging) << text;
@@ -243,9 +246,12 @@ class watcher_test : public inbox_test {
     }
   }
   watcher_test() = default;
+
+ public:
   watcher_test(const watcher_test&) = delete;
   watcher_test& operator=(const watcher_test&) = delete;
 
+ protected:
   asio::io_context io_;
   std::unique_ptr<inbox_watcher> watcher_;
   std::vector<intake_result> results_;

@@ -3,6 +3,7 @@
 // was applied earlier, even when each delay is drawn from a range.
 #include "sandbox/delayed_view.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/json.hpp>
@@ -47,12 +48,9 @@ class delayed_view_test : public ::testing::Test {
 
   bool shared(delayed_view& view, std::size_t i, mono_time at) {
     const auto& s = shares_[i];
-    for (const auto& p : view.visible_at(at).partner_shares) {
-      if (p.bc_id == s.bc_id && p.partner_id == s.partner_id && p.asset_id == s.asset_id) {
-        return true;
-      }
-    }
-    return false;
+    return std::ranges::any_of(view.visible_at(at).partner_shares, [&](const partner_share& p) {
+      return p.bc_id == s.bc_id && p.partner_id == s.partner_id && p.asset_id == s.asset_id;
+    });
   }
 
   sandbox_state world_;

@@ -2,6 +2,7 @@
 // and is judged on the authoritative state (a second unlink gets 40002 at
 // once), while the verify read keeps showing the relationship until the
 // delay has passed.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -68,12 +69,9 @@ class sandbox_visibility : public ::testing::Test {
                   admin_token)
             .json();
     EXPECT_EQ(reply.at("code").as_int64(), 0) << json::serialize(reply);
-    for (const auto& p : reply.at("data").at("list").as_array()) {
-      if (p.at("bc_id").as_string() == share_.partner_id) {
-        return true;
-      }
-    }
-    return false;
+    return std::ranges::any_of(reply.at("data").at("list").as_array(), [&](const json::value& p) {
+      return p.at("bc_id").as_string() == share_.partner_id;
+    });
   }
 
   bool authoritative_shows_partner() {

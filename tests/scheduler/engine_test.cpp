@@ -31,7 +31,6 @@ using store::batch_state;
 using store::pipeline_step;
 using test::api_error;
 using test::fake_platform;
-using test::scripted_failure;
 
 void rethrow(const std::exception_ptr& e) {
   if (e) {
@@ -61,9 +60,11 @@ class engine_test : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
+ public:
   engine_test(const engine_test&) = delete;
   engine_test& operator=(const engine_test&) = delete;
 
+ protected:
   // One life of the daemon: an io_context, the store on the file, an engine.
   void open(engine_options options = {}) {
     io_ = std::make_unique<asio::io_context>();
@@ -385,7 +386,8 @@ TEST_F(engine_test, pause_resume_cancel_and_retry_failed) {
   EXPECT_EQ(control(engine_->pause("controls", 0)).status, control_status::done);
   const auto calls_at_pause = platform_.calls.size();
   ASSERT_TRUE(run_until([] { return false; }, 10min) == false);
-  EXPECT_LE(platform_.calls.size(), calls_at_pause + 2 * 5) << "only steps in flight went on";
+  EXPECT_LE(platform_.calls.size(), calls_at_pause + std::size_t{2} * 5)
+      << "only steps in flight went on";
   EXPECT_EQ(control(engine_->pause("controls", 0)).status, control_status::conflict);
   const auto resumed = control(engine_->resume("controls", 0));
   EXPECT_EQ(resumed.status, control_status::done) << resumed.message;
