@@ -177,6 +177,19 @@ source_mark to_mark(const YAML::Mark& m) {
   return {clamp(m.line), clamp(m.column), clamp(m.pos)};
 }
 
+// yaml-cpp reads an end-of-input marker past the last byte (an escape at
+// the very end, say) and may report that place: the end of the text instead.
+source_mark within(std::string_view text, source_mark m) {
+  if (m.offset <= text.size()) {
+    return m;
+  }
+  const auto last_break = text.rfind('\n');
+  const auto line = static_cast<std::uint32_t>(std::count(text.begin(), text.end(), '\n'));
+  const auto column = static_cast<std::uint32_t>(
+      last_break == std::string_view::npos ? text.size() : text.size() - last_break - 1);
+  return {line, column, static_cast<std::uint32_t>(text.size())};
+}
+
 class tree_builder final : public YAML::EventHandler {
  public:
   tree_builder(std::string_view text, const yaml_limits& limits, diagnostics& diags,
@@ -463,7 +476,8 @@ std::optional<yaml_node> read_yaml(std::string_view bytes, const yaml_limits& li
   } catch (const stop_reading&) {
     return std::nullopt;
   } catch (const YAML::Exception& e) {
-    diags.error(to_mark(e.mark), "this is not valid YAML: " + escape_controls(e.msg));
+    diags.error(within(*text, to_mark(e.mark)),
+                "this is not valid YAML: " + escape_controls(e.msg));
     return std::nullopt;
   }
   auto root = builder.take_root();
