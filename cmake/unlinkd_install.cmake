@@ -2,7 +2,15 @@
 # and the docs in the usual places; `cpack -G DEB` (in the build tree) makes a
 # .deb of the same. With the prefix /usr the config goes to /etc/unlinkd.
 install(TARGETS unlinkd unlinkctl unlinkd-sandbox RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES examples/unlinkd.yaml DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/unlinkd)
+# With the prefix /usr (the .deb) the config belongs in /etc, as GNUInstallDirs'
+# FULL path says; under any other prefix it stays inside it (a staging install
+# must not write to the real /etc).
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(UNLINKD_CONFIG_DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/unlinkd)
+else()
+  set(UNLINKD_CONFIG_DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/unlinkd)
+endif()
+install(FILES examples/unlinkd.yaml DESTINATION ${UNLINKD_CONFIG_DESTINATION})
 install(FILES examples/unlinkd.yaml examples/credentials.example.yaml
               examples/sandbox-fixture.yaml examples/sandbox-faults.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
