@@ -111,9 +111,11 @@ class ctl_daemon : public ::testing::Test {
     }
   }
 
+ public:
   ctl_daemon(const ctl_daemon&) = delete;
   ctl_daemon& operator=(const ctl_daemon&) = delete;
 
+ protected:
   ctl_run ctl(std::vector<std::string> args, std::chrono::seconds deadline = 30s) {
     args.insert(args.begin(), {"--socket", socket_});
     return unlinkctl(dir_, std::move(args), deadline);
