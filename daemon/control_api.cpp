@@ -363,18 +363,30 @@ asio::awaitable<control_response> control_api::events(const std::string& query) 
   co_return control_response{200, "application/x-ndjson", std::move(ndjson)};
 }
 
-control_response control_api::validate(const control_request& r) const {
+config::manifest_result control_api::parse(const control_request& r) const {
   config::manifest_options o;
   o.max_bytes = settings_.max_manifest_bytes;
   o.max_accounts = settings_.max_accounts;
   o.known_profiles = settings_.profiles ? settings_.profiles() : std::nullopt;
-  const std::string name = r.manifest_name.empty() ? "manifest.yaml" : r.manifest_name;
-  auto parsed = config::parse_manifest(r.body, name, o, config::utc_today());
+  return config::parse_manifest(r.body, manifest_name(r), o, config::utc_today());
+}
+
+std::string control_api::manifest_name(const control_request& r) {
+  return r.manifest_name.empty() ? "manifest.yaml" : r.manifest_name;
+}
+
+control_response control_api::invalid_manifest(const control_request& r,
+                                               const config::diagnostics& problems) {
+  return json_response(422, json::object{{"error", "invalid_manifest"},
+                                         {"message", manifest_name(r) + " is not a valid manifest"},
+                                         {"problems", problems_json(problems)},
+                                         {"problems_not_shown", problems.dropped()}});
+}
+
+control_response control_api::validate(const control_request& r) const {
+  auto parsed = parse(r);
   if (!parsed.value) {
-    return json_response(422, json::object{{"error", "invalid_manifest"},
-                                           {"message", name + " is not a valid manifest"},
-                                           {"problems", problems_json(parsed.problems)},
-                                           {"problems_not_shown", parsed.problems.dropped()}});
+    return invalid_manifest(r, parsed.problems);
   }
   return json_response(200, json::object{{"valid", true},
                                          {"batch", parsed.value->batch},
@@ -384,23 +396,15 @@ control_response control_api::validate(const control_request& r) const {
 
 asio::awaitable<control_response> control_api::submit(const control_request& r, const caller& who,
                                                       bool dry_run) {
-  config::manifest_options o;
-  o.max_bytes = settings_.max_manifest_bytes;
-  o.max_accounts = settings_.max_accounts;
-  o.known_profiles = settings_.profiles ? settings_.profiles() : std::nullopt;
-  const std::string name = r.manifest_name.empty() ? "manifest.yaml" : r.manifest_name;
-  auto parsed = config::parse_manifest(r.body, name, o, config::utc_today());
+  auto parsed = parse(r);
   if (!parsed.value) {
-    co_return json_response(422, json::object{{"error", "invalid_manifest"},
-                                              {"message", name + " is not a valid manifest"},
-                                              {"problems", problems_json(parsed.problems)},
-                                              {"problems_not_shown", parsed.problems.dropped()}});
+    co_return invalid_manifest(r, parsed.problems);
   }
   store::ingest_request request;
   request.manifest = std::move(*parsed.value);
   request.manifest.dry_run = request.manifest.dry_run || dry_run;
   request.sha256 = config::sha256_hex(r.body);
-  request.source_file = name;
+  request.source_file = manifest_name(r);
   request.submitter_uid = who.uid;
   const std::string batch_name = request.manifest.batch;
   auto outcome = co_await store_.ingest(std::move(request));

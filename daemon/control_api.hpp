@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "config/manifest_parser.hpp"
 #include "daemon/caller.hpp"
 #include "scheduler/engine.hpp"
 #include "store/store.hpp"
@@ -61,6 +62,11 @@ class control_api {
   boost::asio::awaitable<control_response> submit(const control_request& r, const caller& who,
                                                   bool dry_run);
   control_response validate(const control_request& r) const;
+  // The body as a manifest, checked with the daemon's limits and profiles.
+  [[nodiscard]] config::manifest_result parse(const control_request& r) const;
+  static std::string manifest_name(const control_request& r);
+  static control_response invalid_manifest(const control_request& r,
+                                           const config::diagnostics& problems);
   boost::asio::awaitable<control_response> control(const std::string& name,
                                                    const std::string& action, const caller& who);
   boost::asio::awaitable<std::optional<store::batch_record>> find_batch(const std::string& name);
