@@ -3,6 +3,8 @@
 // a coroutine (the value is posted to the coroutine's executor, never run on
 // the store thread) or a blocked caller (a promise). Internal to store/.
 
+#include <atomic>
+#include <cstddef>
 #include <future>
 #include <memory>
 #include <utility>
@@ -18,11 +20,14 @@ template <class T>
 class completion {
  public:
   // Keeps the handler's executor busy (its io_context::run() does not return)
-  // until the value is delivered.
+  // until the value is delivered. `in_flight` counts the job from now until
+  // its handler has been posted: a virtual-time test must not move the clock
+  // while a store thread is still working for it.
   template <class Handler>
-  static completion to_handler(Handler handler) {
+  static completion to_handler(Handler handler, std::atomic<std::size_t>& in_flight) {
     completion c;
-    c.impl_ = std::make_unique<posting<Handler>>(std::move(handler));
+    in_flight.fetch_add(1);
+    c.impl_ = std::make_unique<posting<Handler>>(std::move(handler), in_flight);
     return c;
   }
 
@@ -51,20 +56,23 @@ class completion {
 
   template <class Handler>
   struct posting final : base {
-    explicit posting(Handler h)
+    posting(Handler h, std::atomic<std::size_t>& count)
         : handler(std::move(h)),
           work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
-                                   boost::asio::execution::outstanding_work_t::tracked)) {}
+                                   boost::asio::execution::outstanding_work_t::tracked)),
+          in_flight(&count) {}
     void deliver(T value) override {
       boost::asio::post(work, [h = std::move(handler), v = std::move(value)]() mutable {
         std::move(h)(std::move(v));
       });
+      in_flight->fetch_sub(1);
     }
     Handler handler;
     std::decay_t<decltype(boost::asio::prefer(
         boost::asio::get_associated_executor(std::declval<Handler&>()),
         boost::asio::execution::outstanding_work_t::tracked))>
         work;
+    std::atomic<std::size_t>* in_flight;
   };
 
   struct promised final : base {

@@ -20,20 +20,22 @@ namespace {
 // Queues `fn` for the writer thread and suspends the calling coroutine until
 // the writer hands the result back through the coroutine's executor.
 template <class R, class Fn>
-awaitable<R> submit_write(group_writer& writer, write_kind kind, Fn fn) {
+awaitable<R> submit_write(group_writer& writer, std::atomic<std::size_t>& in_flight,
+                          write_kind kind, Fn fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [&writer, kind](auto handler, Fn f) {
-        writer.push(
-            make_write_job<R>(kind, std::move(f), completion<R>::to_handler(std::move(handler))));
+      [&writer, &in_flight, kind](auto handler, Fn f) {
+        writer.push(make_write_job<R>(kind, std::move(f),
+                                      completion<R>::to_handler(std::move(handler), in_flight)));
       },
       asio::use_awaitable, std::move(fn));
 }
 
 template <class R, class Fn>
-awaitable<R> submit_read(reader_thread& reader, Fn fn) {
+awaitable<R> submit_read(reader_thread& reader, std::atomic<std::size_t>& in_flight, Fn fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [&reader](auto handler, Fn f) {
-        reader.push(make_read_job<R>(std::move(f), completion<R>::to_handler(std::move(handler))));
+      [&reader, &in_flight](auto handler, Fn f) {
+        reader.push(make_read_job<R>(std::move(f),
+                                     completion<R>::to_handler(std::move(handler), in_flight)));
       },
       asio::use_awaitable, std::move(fn));
 }
@@ -127,7 +129,7 @@ store_result<std::unique_ptr<store>> store::open(const std::string& path, store_
 
 awaitable<store_result<ingest_outcome>> store::ingest(ingest_request request) {
   return submit_write<store_result<ingest_outcome>>(
-      *writer_, write_kind::isolated,
+      *writer_, in_flight_, write_kind::isolated,
       [r = std::move(request)](write_session& s, time_point now, write_effects& fx) {
         return s.ingest(r, now, fx);
       });
@@ -147,7 +149,7 @@ store_result<ingest_outcome> store::ingest_blocking(ingest_request request) {
 
 awaitable<store_result<commit_outcome>> store::commit(transition t) {
   return submit_write<store_result<commit_outcome>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [t = std::move(t)](write_session& s, time_point now, write_effects& fx) {
         return s.apply(t, now, fx);
       });
@@ -155,7 +157,7 @@ awaitable<store_result<commit_outcome>> store::commit(transition t) {
 
 awaitable<store_result<commit_outcome>> store::commit(batch_transition t) {
   return submit_write<store_result<commit_outcome>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [t = std::move(t)](write_session& s, time_point now, write_effects&) {
         return s.apply(t, now);
       });
@@ -163,7 +165,7 @@ awaitable<store_result<commit_outcome>> store::commit(batch_transition t) {
 
 awaitable<store_result<void>> store::hold_credential(credential_hold hold) {
   return submit_write<store_result<void>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [h = std::move(hold)](write_session& s, time_point now, write_effects&) {
         return s.hold(h, now);
       });
@@ -172,7 +174,7 @@ awaitable<store_result<void>> store::hold_credential(credential_hold hold) {
 awaitable<store_result<bool>> store::lift_credential_hold(std::string profile,
                                                           std::optional<std::uint32_t> uid) {
   return submit_write<store_result<bool>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [p = std::move(profile), uid](write_session& s, time_point now, write_effects&) {
         return s.lift_hold(p, uid, now);
       });
@@ -180,7 +182,7 @@ awaitable<store_result<bool>> store::lift_credential_hold(std::string profile,
 
 awaitable<store_result<std::int64_t>> store::append(audit_event event) {
   return submit_write<store_result<std::int64_t>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [e = std::move(event)](write_session& s, time_point now, write_effects&) {
         return s.append(e, now);
       });
@@ -188,7 +190,7 @@ awaitable<store_result<std::int64_t>> store::append(audit_event event) {
 
 awaitable<store_result<void>> store::record_reads(read_tally tally) {
   return submit_write<store_result<void>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [t = std::move(tally)](write_session& s, time_point now, write_effects&) {
         return s.tally(t, now);
       });
@@ -196,7 +198,7 @@ awaitable<store_result<void>> store::record_reads(read_tally tally) {
 
 awaitable<store_result<std::int64_t>> store::prune_events() {
   return submit_write<store_result<std::int64_t>>(
-      *writer_, write_kind::plain,
+      *writer_, in_flight_, write_kind::plain,
       [retention = options_.event_retention](write_session& s, time_point now,
                                              write_effects&) -> store_result<std::int64_t> {
         if (!retention) {
@@ -209,7 +211,7 @@ awaitable<store_result<std::int64_t>> store::prune_events() {
 awaitable<store_result<std::vector<account_record>>> store::claim_ready(
     std::size_t limit, time_point now, std::optional<std::int64_t> batch_id) {
   return submit_write<store_result<std::vector<account_record>>>(
-      *writer_, write_kind::after_commit,
+      *writer_, in_flight_, write_kind::after_commit,
       [limit, now, batch_id](write_session& s, time_point, write_effects&) {
         return s.claim(limit, now, batch_id);
       });
@@ -217,7 +219,7 @@ awaitable<store_result<std::vector<account_record>>> store::claim_ready(
 
 awaitable<store_result<void>> store::release(std::int64_t batch_id, std::string account_id) {
   return submit_write<store_result<void>>(
-      *writer_, write_kind::after_commit,
+      *writer_, in_flight_, write_kind::after_commit,
       [ref = account_ref{batch_id, std::move(account_id)}](write_session& s, time_point,
                                                            write_effects&) -> store_result<void> {
         s.release(ref);
@@ -232,13 +234,14 @@ count_map store::counts(std::int64_t batch_id) const { return counts_.snapshot(b
 awaitable<store_result<std::vector<event_record>>> store::events_after(std::int64_t after,
                                                                        std::size_t limit) {
   return submit_read<store_result<std::vector<event_record>>>(
-      *reader_, [after, limit](read_session& s) { return s.events_after(after, limit); });
+      *reader_, in_flight_,
+      [after, limit](read_session& s) { return s.events_after(after, limit); });
 }
 
 awaitable<store_result<std::vector<event_record>>> store::account_events(std::int64_t batch_id,
                                                                          std::string account_id) {
   return submit_read<store_result<std::vector<event_record>>>(
-      *reader_, [batch_id, id = std::move(account_id)](read_session& s) {
+      *reader_, in_flight_, [batch_id, id = std::move(account_id)](read_session& s) {
         return s.account_events(batch_id, id);
       });
 }
@@ -246,7 +249,7 @@ awaitable<store_result<std::vector<event_record>>> store::account_events(std::in
 awaitable<store_result<std::optional<account_record>>> store::find_account(std::int64_t batch_id,
                                                                            std::string account_id) {
   return submit_read<store_result<std::optional<account_record>>>(
-      *reader_, [batch_id, id = std::move(account_id)](read_session& s) {
+      *reader_, in_flight_, [batch_id, id = std::move(account_id)](read_session& s) {
         return s.find_account(batch_id, id);
       });
 }
@@ -255,18 +258,20 @@ awaitable<store_result<std::vector<account_record>>> store::accounts(
     std::int64_t batch_id, std::optional<account_state> state, std::string after,
     std::size_t limit) {
   return submit_read<store_result<std::vector<account_record>>>(
-      *reader_, [q = account_page_query{batch_id, state, std::move(after), limit}](
-                    read_session& s) { return s.accounts(q); });
+      *reader_, in_flight_,
+      [q = account_page_query{batch_id, state, std::move(after), limit}](read_session& s) {
+        return s.accounts(q);
+      });
 }
 
 awaitable<store_result<std::vector<batch_record>>> store::batches() {
   return submit_read<store_result<std::vector<batch_record>>>(
-      *reader_, [](read_session& s) { return s.batches(); });
+      *reader_, in_flight_, [](read_session& s) { return s.batches(); });
 }
 
 awaitable<store_result<std::vector<credential_hold>>> store::credential_holds() {
   return submit_read<store_result<std::vector<credential_hold>>>(
-      *reader_, [](read_session& s) { return s.credential_holds(); });
+      *reader_, in_flight_, [](read_session& s) { return s.credential_holds(); });
 }
 
 std::size_t store::groups_committed() const { return writer_->groups_committed(); }

@@ -19,6 +19,7 @@
 // Lifetime: destroy the store before the io_context its callers run on. The
 // destructor finishes every queued write (durably) before it returns.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -120,6 +121,9 @@ class store {
   [[nodiscard]] time_point now() const { return options_.clock(); }
   // Write groups committed since open (each one transaction, one fsync).
   [[nodiscard]] std::size_t groups_committed() const;
+  // Awaitable calls queued or running on a store thread whose result is not
+  // yet posted back. Virtual-time tests hold the clock while it is non-zero.
+  [[nodiscard]] std::size_t jobs_in_flight() const { return in_flight_.load(); }
 
  private:
   store(store_options options, spdlog::logger& log);
@@ -127,6 +131,7 @@ class store {
   store_options options_;
   spdlog::logger* log_;
   count_table counts_;
+  std::atomic<std::size_t> in_flight_{0};
   std::unique_ptr<group_writer> writer_;
   std::unique_ptr<reader_thread> reader_;
 };
