@@ -26,6 +26,10 @@ struct call_context {
   std::string base_url;  // the profile's base_url, else the daemon's api_base_url
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool dry_run = false;  // the client refuses every mutating request
+  // When set, every call of the operation adds to it, failed ones included
+  // (an operation's outcome counts only its successes): the report's API
+  // calls per account. Owned by the caller, alive until the operation ends.
+  std::uint32_t* calls_sent = nullptr;
 };
 
 enum class http_method : std::uint8_t { get, post };

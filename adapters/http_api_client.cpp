@@ -162,7 +162,25 @@ bool is_daily_quota(std::int64_t code, std::string_view message) {
   return code == 40100 && message.find("for today") != std::string_view::npos;
 }
 
+// The endpoint as a label: the path alone, whatever a caller appended.
+std::string endpoint_label(std::string_view path) {
+  return std::string{path.substr(0, path.find('?'))};
+}
+
 }  // namespace
+
+std::string api_call_code(bool ok, const api_error& error) {
+  if (ok) {
+    return "0";
+  }
+  if (error.code != 0) {
+    return std::to_string(error.code);
+  }
+  if (error.http_status != 0) {
+    return std::to_string(error.http_status);
+  }
+  return "transport";
+}
 
 struct http_api_client::attempt_outcome {
   bool ok = false;
@@ -242,6 +260,8 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
     }
     ++tries;
     auto outcome = co_await attempt(ctx, request, *address, target);
+    ++calls_by_outcome_[api_call_key{endpoint_label(request.path),
+                                     api_call_code(outcome.ok, outcome.error)}];
     if (outcome.gate != gate_answer::not_sent) {
       ++sent;
     }
@@ -422,6 +442,9 @@ asio::awaitable<http_api_client::attempt_outcome> http_api_client::attempt(
   std::string request_id;
   if (const auto* id = envelope->if_contains("request_id"); id != nullptr && id->is_string()) {
     request_id = std::string{id->get_string()};
+  }
+  if (code != 0 && message.empty()) {
+    message = "the API answered code " + std::to_string(code) + " without a message";
   }
   if (code == 0) {
     out.ok = true;

@@ -11,8 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -65,6 +67,22 @@ struct client_counters {
   std::uint64_t connections_reused = 0;  // requests sent on a kept-alive connection
 };
 
+// One row of the client's tally of requests sent, by endpoint and answer.
+struct api_call_key {
+  std::string endpoint;  // the path below /open_api/v1.3: "/bc/advertiser/unlink/"
+  // The API's code ("0": success) when an envelope came back, else the HTTP
+  // status ("503"), else "transport" (no answer: connect, write or read failed).
+  std::string code;
+  friend bool operator<(const api_call_key& a, const api_call_key& b) {
+    return std::tie(a.endpoint, a.code) < std::tie(b.endpoint, b.code);
+  }
+  friend bool operator==(const api_call_key&, const api_call_key&) = default;
+};
+using api_call_counts = std::map<api_call_key, std::uint64_t>;
+
+// The label `code` of api_call_key for one attempt's outcome.
+std::string api_call_code(bool ok, const api_error& error);
+
 class http_api_client final : public api_client {
  public:
   http_api_client(boost::asio::any_io_executor ex, rate_gate& gate, spdlog::logger& log,
@@ -77,6 +95,9 @@ class http_api_client final : public api_client {
                                                      api_request request) override;
 
   [[nodiscard]] const client_counters& counters() const { return counters_; }
+  // Every attempt that went for the API (retries included, dry-run refusals
+  // not), by endpoint and answer. Bounded: endpoints are the client's own paths.
+  [[nodiscard]] const api_call_counts& calls_by_outcome() const { return calls_by_outcome_; }
   // Connections currently open (idle and busy) across all hosts.
   [[nodiscard]] std::size_t open_connections() const;
 
@@ -96,6 +117,7 @@ class http_api_client final : public api_client {
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<connection_pool> pool_;
   client_counters counters_;
+  api_call_counts calls_by_outcome_;
 };
 
 }  // namespace unlinkd::adapters

@@ -19,7 +19,11 @@ boost::asio::awaitable<api_result<api_reply>> counted_call(api_client& client,
                                                            api_request request,
                                                            std::uint32_t& calls) {
   auto reply = co_await client.call(ctx, std::move(request));
-  calls += reply ? std::max<std::uint32_t>(reply->attempts, 1) : 1;
+  const std::uint32_t sent = reply ? std::max<std::uint32_t>(reply->attempts, 1) : 1;
+  calls += sent;
+  if (ctx.calls_sent != nullptr) {
+    *ctx.calls_sent += sent;
+  }
   co_return reply;
 }
 

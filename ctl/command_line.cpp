@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 
@@ -16,16 +17,17 @@ namespace {
 // How many operands each command takes.
 const std::map<std::string, std::size_t>& operand_counts() {
   static const std::map<std::string, std::size_t> counts{
-      {"status", 0}, {"batches", 0}, {"show", 1},   {"accounts", 1}, {"history", 2}, {"watch", 1},
-      {"pause", 1},  {"resume", 1},  {"cancel", 1}, {"retry", 1},    {"submit", 1}};
+      {"status", 0}, {"batches", 0}, {"show", 1},   {"accounts", 1}, {"history", 2},
+      {"watch", 1},  {"pause", 1},   {"resume", 1}, {"cancel", 1},   {"retry", 1},
+      {"report", 1}, {"submit", 1},  {"events", 0}};
   return counts;
 }
 
 const std::map<std::string, std::string>& operand_names() {
   static const std::map<std::string, std::string> names{
-      {"show", "BATCH"},   {"accounts", "BATCH"}, {"history", "BATCH ACCOUNT"},
-      {"watch", "BATCH"},  {"pause", "BATCH"},    {"resume", "BATCH"},
-      {"cancel", "BATCH"}, {"retry", "BATCH"},    {"submit", "FILE"}};
+      {"show", "BATCH"},   {"accounts", "BATCH"}, {"history", "BATCH ACCOUNT"}, {"watch", "BATCH"},
+      {"pause", "BATCH"},  {"resume", "BATCH"},   {"cancel", "BATCH"},          {"retry", "BATCH"},
+      {"report", "BATCH"}, {"submit", "FILE"}};
   return names;
 }
 
@@ -57,9 +59,9 @@ usage_error fail(const std::string& command, const std::string& what) {
 }  // namespace
 
 const std::vector<std::string>& daemon_command_names() {
-  static const std::vector<std::string> names{"status",  "batches", "show",  "accounts",
-                                              "history", "watch",   "pause", "resume",
-                                              "cancel",  "retry",   "submit"};
+  static const std::vector<std::string> names{"status", "batches", "show",   "accounts", "history",
+                                              "watch",  "pause",   "resume", "cancel",   "retry",
+                                              "report", "submit",  "events"};
   return names;
 }
 
@@ -73,6 +75,11 @@ boost::system::result<command_line, usage_error> parse_command_line(
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (c.command == "validate") {
+      if (a == "--socket" && !only_operands && i + 1 < args.size() && !args[i + 1].empty()) {
+        c.socket = args[++i];  // validate asks the daemon on this socket
+        continue;
+      }
+      only_operands = only_operands || a == "--";
       c.passthrough.push_back(a);  // validate parses its own options
       continue;
     }
@@ -128,6 +135,27 @@ boost::system::result<command_line, usage_error> parse_command_line(
       c.interval = *s;
     } else if (a == "--dry-run" && c.command == "submit") {
       c.dry_run = true;
+    } else if (a == "--format" && c.command == "report") {
+      const auto v = value();
+      if (!v || (*v != "json" && *v != "csv")) {
+        return fail(c.command, "--format needs csv or json");
+      }
+      c.format = *v;
+    } else if ((a == "-o" || a == "--output") && c.command == "report") {
+      const auto v = value();
+      if (!v || v->empty()) {
+        return fail(c.command, a + " needs a FILE");
+      }
+      c.output = *v;
+    } else if (a == "--since" && c.command == "events") {
+      const auto v = value();
+      const auto n = v ? whole_number(*v) : std::nullopt;
+      if (!n || *n > static_cast<std::size_t>(INT64_MAX)) {
+        return fail(c.command, "--since needs an event sequence number (0 for all)");
+      }
+      c.since = static_cast<std::int64_t>(*n);
+    } else if (a == "--follow" && c.command == "events") {
+      c.follow = true;
     } else {
       return fail(c.command, "unknown option '" + a + "'");
     }

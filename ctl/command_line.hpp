@@ -4,6 +4,7 @@
 // options, parsed into a value with no I/O so it is unit-tested directly.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,12 +30,17 @@ struct command_line {
   bool help = false;    // COMMAND --help: print the command's help
   std::string command;  // "status", "batches", ..., "validate"
   std::vector<std::string> operands;
-  // validate's own arguments, passed through untouched.
+  // validate's own arguments, passed through untouched (but --socket, which
+  // validate uses to ask a running daemon, is taken here).
   std::vector<std::string> passthrough;
   std::optional<std::string> state;          // accounts --state
   std::size_t limit = 100;                   // accounts --limit
   std::chrono::milliseconds interval{2000};  // watch --interval
   bool dry_run = false;                      // submit --dry-run
+  std::string format = "json";               // report --format: json or csv
+  std::optional<std::string> output;         // report -o FILE ("-": standard output)
+  std::int64_t since = 0;                    // events --since SEQ
+  bool follow = false;                       // events --follow
 };
 
 // `args` are argv[1..]; `env_socket` is $UNLINKD_SOCKET (nullptr when unset),

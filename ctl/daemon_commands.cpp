@@ -1,12 +1,17 @@
 #include "ctl/daemon_commands.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <thread>
 #include <variant>
 
 #include <boost/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/file_reader.hpp"
 #include "ctl/daemon_format.hpp"
@@ -16,6 +21,7 @@
 namespace unlinkd::ctl {
 
 namespace json = boost::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -275,6 +281,159 @@ int submit(const command_line& c, const command_context& ctx) {
   return exit_ok;
 }
 
+// Writes `bytes` to `path` whole or not at all: a temp file in the same
+// folder, mode 0640 whatever the umask, synced, then renamed over `path`.
+// The error is a sentence.
+std::optional<std::string> write_atomically(const std::string& path, const std::string& bytes) {
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string temp = (folder / ("." + target.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    return "cannot create a file in " + folder.string() + ": " + std::strerror(errno);
+  }
+  const auto fail = [&](const std::string& what) {
+    std::string why = what + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return why;
+  };
+  if (::fchmod(fd, 0640) != 0) {
+    return fail("cannot set the mode of " + temp);
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return fail("cannot write " + temp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    return fail("cannot sync " + temp);
+  }
+  if (::close(fd) != 0) {
+    const std::string why = "cannot write " + temp + ": " + std::strerror(errno);
+    ::unlink(temp.c_str());
+    return why;
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = "cannot rename " + temp + " to " + path + ": " + std::strerror(errno);
+    ::unlink(temp.c_str());
+    return why;
+  }
+  return std::nullopt;
+}
+
+int report(const command_line& c, const command_context& ctx) {
+  const std::string& batch = c.operands[0];
+  const auto answer = ctx.client.get(batch_path(batch) + "/report?format=" + c.format);
+  if (!answer) {
+    return report_failure(answer.error(), ctx);
+  }
+  if (exit_code_of(answer->status) != exit_ok) {
+    return report_error_answer(*answer, ctx);
+  }
+  if (!c.output || *c.output == "-") {
+    ctx.out << answer->body;
+    return exit_ok;
+  }
+  if (auto error = write_atomically(*c.output, answer->body)) {
+    ctx.err << "unlinkctl report: " << *error << '\n';
+    return exit_usage;
+  }
+  ctx.out << batch << ": " << c.format << " report written to " << *c.output << " ("
+          << answer->body.size() << " bytes)\n";
+  return exit_ok;
+}
+
+// Prints the complete NDJSON lines of `pending` and keeps the incomplete
+// last one; false when a line is not JSON.
+bool print_event_lines(std::string& pending, const command_line& c, const command_context& ctx) {
+  std::size_t start = 0;
+  bool ok = true;
+  for (auto end = pending.find('\n'); end != std::string::npos;
+       start = end + 1, end = pending.find('\n', start)) {
+    const std::string_view line(pending.data() + start, end - start);
+    if (line.empty()) {
+      continue;
+    }
+    if (c.json) {
+      ctx.out << line << '\n';
+      continue;
+    }
+    boost::system::error_code ec;
+    const auto event = json::parse(line, ec);
+    if (ec) {
+      ctx.err << "unlinkctl: an event from unlinkd is not JSON: " << ec.message() << '\n';
+      ok = false;
+      continue;
+    }
+    ctx.out << format_event_line(event);
+  }
+  ctx.out << std::flush;
+  pending.erase(0, start);
+  return ok;
+}
+
+// The last event's seq in an NDJSON page (0 when there is none).
+std::int64_t last_seq(const std::string& ndjson) {
+  const auto end = ndjson.rfind('\n', ndjson.size() >= 2 ? ndjson.size() - 2 : 0);
+  const std::string_view line(ndjson.data() + (end == std::string::npos ? 0 : end + 1),
+                              ndjson.size() - (end == std::string::npos ? 0 : end + 1));
+  boost::system::error_code ec;
+  const auto event = json::parse(line, ec);
+  const auto* seq = ec                  ? nullptr
+                    : event.is_object() ? event.get_object().if_contains("seq")
+                                        : nullptr;
+  return seq != nullptr && seq->is_int64() ? seq->get_int64() : 0;
+}
+
+int events(const command_line& c, const command_context& ctx) {
+  std::string pending;
+  bool ok = true;
+  if (c.follow) {
+    const auto answer = ctx.client.stream(
+        socket_request{"GET", "/v1/events?since=" + std::to_string(c.since), {}, {}, {}},
+        [&](std::string_view data) {
+          pending += data;
+          ok = print_event_lines(pending, c, ctx) && ok;
+        });
+    if (!answer) {
+      return report_failure(answer.error(), ctx);
+    }
+    if (exit_code_of(answer->status) != exit_ok) {
+      return report_error_answer(*answer, ctx);
+    }
+    ctx.err << "unlinkctl: unlinkd ended the event stream (it is stopping)\n";
+    return ok ? exit_ok : exit_usage;
+  }
+  // Page by page (the daemon gives at most max_page) until a short page.
+  std::int64_t since = c.since;
+  for (;;) {
+    const auto answer = ctx.client.get("/v1/events?follow=false&limit=" + std::to_string(max_page) +
+                                       "&since=" + std::to_string(since));
+    if (!answer) {
+      return report_failure(answer.error(), ctx);
+    }
+    if (exit_code_of(answer->status) != exit_ok) {
+      return report_error_answer(*answer, ctx);
+    }
+    const auto lines =
+        static_cast<std::size_t>(std::count(answer->body.begin(), answer->body.end(), '\n'));
+    pending = answer->body;
+    ok = print_event_lines(pending, c, ctx) && ok;
+    const auto next = last_seq(answer->body);
+    if (lines < max_page || next <= since) {
+      return ok ? exit_ok : exit_usage;
+    }
+    since = next;
+  }
+}
+
 }  // namespace
 
 int run_daemon_command(const command_line& c, const command_context& ctx) {
@@ -303,6 +462,12 @@ int run_daemon_command(const command_line& c, const command_context& ctx) {
   }
   if (name == "submit") {
     return submit(c, ctx);
+  }
+  if (name == "report") {
+    return report(c, ctx);
+  }
+  if (name == "events") {
+    return events(c, ctx);
   }
   ctx.err << "unlinkctl: unknown command '" << name << "'; see unlinkctl --help\n";
   return exit_usage;

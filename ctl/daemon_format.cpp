@@ -237,6 +237,26 @@ std::string format_problems(const std::string& file, const json::value& answer) 
   return out;
 }
 
+std::string format_event_line(const json::value& event) {
+  std::string line = text(event, "seq") + "  " + text(event, "at") + "  " + text(event, "kind");
+  const auto part = [&](const char* label, std::string_view key) {
+    if (const auto value = text(event, key); value != "-") {
+      line += std::string("  ") + label + value;
+    }
+  };
+  part("batch ", "batch_id");
+  part("account ", "account_id");
+  const auto from = text(event, "from_state");
+  const auto to = text(event, "to_state");
+  if (from != "-" || to != "-") {
+    line += "  " + from + " -> " + to;
+  }
+  part("step ", "step");
+  part("uid ", "uid");
+  part("", "detail");
+  return line + "\n";
+}
+
 std::string error_message(unsigned status, const std::string& body) {
   boost::system::error_code ec;
   const auto v = json::parse(body, ec);

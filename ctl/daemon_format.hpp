@@ -28,6 +28,10 @@ std::string format_history(const boost::json::value& account);
 // A 422's problems as `FILE:LINE:COL: error: MESSAGE` lines, as `validate`
 // prints them, plus a count of those not shown.
 std::string format_problems(const std::string& file, const boost::json::value& answer);
+// `events`: one line per EVENT, e.g.
+// `12  2026-11-26T16:01:00Z  transition  batch 1  account 7001  pending -> preflight  step
+// preflight  uid 0  DETAIL`; parts that are missing or empty are left out.
+std::string format_event_line(const boost::json::value& event);
 // The message of an error answer {"error", "message"}, or the raw body.
 std::string error_message(unsigned status, const std::string& body);
 

@@ -24,8 +24,11 @@ Commands:
   resume BATCH           resume a paused batch
   cancel BATCH           cancel a batch (accounts mid-step finish the step)
   retry BATCH            send a batch's failed accounts round again
+  report BATCH           the batch report (--format csv|json, -o FILE)
   submit [--dry-run] FILE  submit a manifest as a new batch
-  validate MANIFEST...   check manifests offline (no daemon needed)
+  events                 the event log (--since SEQ, --follow)
+  validate MANIFEST...   check manifests (profile names too when the daemon
+                         answers; --offline never asks it)
 
 Global options (before or after the command):
   --socket PATH  the daemon's control socket; default $UNLINKD_SOCKET, else
@@ -162,6 +165,65 @@ Sends the batch's failed accounts round again from the step they failed at,
 with their attempts reset (POST /v1/batches/BATCH/retry-failed). Needs root
 or the admin_group; audited with your uid. Prints the daemon's message.
 )") + exit_codes_common},
+      {"report",
+       std::string(
+           R"(usage: unlinkctl [--socket PATH] [--json] report BATCH [--format csv|json] [-o FILE]
+
+The batch report, as the daemon writes it to reports/BATCH.json and .csv
+when the batch ends, but made now from the store (so it also works while
+the batch runs): GET /v1/batches/BATCH/report?format=FORMAT.
+
+  json  {"batch": {...}, "summary": {...}, "accounts": [...]}
+  csv   one header line, then one line per account
+
+Options:
+  --format F       json (the default) or csv
+  -o, --output FILE
+                   write the report to FILE instead of standard output:
+                   whole or not at all (a temp file in the same folder,
+                   synced, then renamed over FILE), mode 0640; prints
+                   `BATCH: FORMAT report written to FILE (N bytes)`.
+                   `-o -` is standard output.
+
+--json changes nothing here: the format is chosen with --format.
+)") + R"(
+Exit status:
+  0  ok
+  1  usage error, FILE cannot be written, or an unexpected answer
+  3  no such batch
+  4  the caller may not read the socket
+  5  the daemon is not reachable on the socket
+)"},
+      {"events",
+       std::string(R"(usage: unlinkctl [--socket PATH] [--json] events [--since SEQ] [--follow]
+
+The daemon's audit log of events (GET /v1/events), oldest first, one line
+per event:
+
+  SEQ  AT  KIND  batch ID  account ID  FROM -> TO  step STEP  uid UID  DETAIL
+
+(parts that do not apply are left out; UID is set for an operator's change
+over the socket). With --json, the daemon's NDJSON lines as they are: one
+JSON object per line with seq, at, kind, detail, from_state, to_state, step
+and, when set, batch_id, account_id and uid.
+
+Options:
+  --since SEQ  only the events after sequence number SEQ (default 0: all);
+               use the last seq you saw to carry on where you left off
+  --follow     keep the stream open and print new events as they are
+               written, until Ctrl-C or until the daemon stops (it then
+               ends the stream: a note on standard error, exit 0)
+
+Without --follow, every event after SEQ is fetched in pages of 1000
+(GET /v1/events?follow=false&limit=1000&since=SEQ) and the command ends.
+)") + R"(
+Exit status:
+  0  ok (also when the daemon stopped and ended a --follow stream)
+  1  usage error, an unexpected answer, the daemon has too many streams
+     open (too_many_streams), or the stream broke off
+  4  the caller may not read the socket
+  5  the daemon is not reachable on the socket
+)"},
       {"submit", std::string(R"(usage: unlinkctl [--socket PATH] [--json] submit [--dry-run] FILE
 
 Reads the manifest FILE and submits it to the daemon over the socket, so

@@ -1,5 +1,6 @@
 // unlinkctl: talks to unlinkd over its control socket, and checks manifests
 // offline. Only dispatches: the commands live in the unlinkd_ctl library.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
     if (c.help) {
       rest.insert(rest.begin(), "--help");
     }
-    return ctl::run_validate(rest, std::cout, std::cerr, unlinkd::config::utc_today());
+    // It asks the daemon too when one answers (its own --offline: never).
+    const ctl::socket_client daemon(c.socket, std::chrono::seconds(30));
+    return ctl::run_validate(rest, std::cout, std::cerr, unlinkd::config::utc_today(), &daemon);
   }
   if (c.command.empty() || c.help) {
     const char* text = c.command.empty() ? ctl::usage_text : ctl::help_of(c.command);

@@ -10,7 +10,9 @@
 // the .cpp file.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
@@ -56,6 +58,13 @@ class socket_client {
 
   [[nodiscard]] socket_result send(const socket_request& request) const;
   [[nodiscard]] socket_result get(const std::string& target) const;
+  // A streamed answer (GET /v1/events): connecting, sending and the answer's
+  // header within the deadline, then a 2xx body handed to `on_data` piece by
+  // piece as it arrives, with no deadline, until the daemon ends it (the
+  // result then has an empty body) or the connection breaks (a `failed`
+  // failure). Other answers are read whole, as send() does.
+  [[nodiscard]] socket_result stream(const socket_request& request,
+                                     const std::function<void(std::string_view)>& on_data) const;
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:

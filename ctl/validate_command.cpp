@@ -1,6 +1,8 @@
 #include "ctl/validate_command.hpp"
 
 #include <array>
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <vector>
@@ -14,13 +16,21 @@
 #include "config/manifest_identity.hpp"
 #include "config/manifest_parser.hpp"
 #include "ctl/exit_codes.hpp"
+#include "ctl/socket_client.hpp"
 
 namespace unlinkd::ctl {
 
 const char* const validate_help =
-    R"(usage: unlinkctl validate [--json] [--credentials FILE] [--config FILE] MANIFEST...
+    R"(usage: unlinkctl validate [--json] [--offline] [--credentials FILE] [--config FILE]
+                          [--socket PATH] MANIFEST...
 
-Checks manifests offline, without a daemon, and says exactly what is wrong.
+Checks manifests and says exactly what is wrong. The checks run here,
+without a daemon; when unlinkd answers on its socket, each readable file
+is also sent to it (POST /v1/validate), which checks it with its own limits
+and its credentials' profile names, and its problems are printed in the
+same form. When the daemon does not answer, one line on standard error
+says so ("daemon not reachable; profile names not checked") and the offline
+verdict stands.
 
 For each valid manifest a short summary is printed: the batch, its action,
 its accounts by type and unlink mode, and the manifest's SHA-256 (its
@@ -43,6 +53,9 @@ Options:
   --config FILE       take max_manifest_bytes and max_accounts_per_manifest
                       from this daemon config instead of the defaults
                       (16MiB, 100000)
+  --offline           never ask the daemon
+  --socket PATH       the daemon's socket; default $UNLINKD_SOCKET, else
+                      /run/unlinkd/unlinkd.sock
   -h, --help          show this text
 
 Exit status:
@@ -55,6 +68,7 @@ namespace {
 
 struct options {
   bool json = false;
+  bool offline = false;
   std::optional<std::string> credentials;
   std::optional<std::string> config;
   std::vector<std::string> files;
@@ -67,6 +81,7 @@ struct file_report {
   std::vector<config::diagnostic> problems;
   std::size_t problems_not_shown = 0;
   bool unreadable = false;
+  std::string bytes;  // the file, to send to the daemon
 };
 
 std::optional<options> parse_options(std::span<const std::string> args, std::ostream& err) {
@@ -82,6 +97,8 @@ std::optional<options> parse_options(std::span<const std::string> args, std::ost
     };
     if (a == "--json") {
       o.json = true;
+    } else if (a == "--offline") {
+      o.offline = true;
     } else if (a == "--credentials") {
       o.credentials = value("--credentials");
       if (!o.credentials) {
@@ -129,7 +146,62 @@ file_report validate_file(const std::string& path, const config::manifest_option
   report.problems = result.problems.items();
   report.problems_not_shown = result.problems.dropped();
   report.manifest = std::move(result.value);
+  report.bytes = std::move(file.value->bytes);
   return report;
+}
+
+// What the daemon said about one file.
+enum class daemon_verdict : std::uint8_t { valid, invalid, no_answer };
+
+// Asks the daemon about a readable file. On a 422 the report takes the
+// daemon's problems (positioned in the file as given here); when the daemon
+// cannot be asked, `why` says why.
+daemon_verdict ask_daemon(const socket_client& daemon, file_report& report, std::string& why) {
+  const auto answer =
+      daemon.send(socket_request{"POST", "/v1/validate", report.bytes, "application/yaml",
+                                 std::filesystem::path(report.file).filename().string()});
+  if (!answer) {
+    why = answer.error().what == socket_failure::kind::unreachable
+              ? "daemon not reachable"
+              : "the daemon could not be asked (" + answer.error().message + ")";
+    return daemon_verdict::no_answer;
+  }
+  if (answer->status == 200) {
+    return daemon_verdict::valid;
+  }
+  boost::system::error_code ec;
+  const auto body = boost::json::parse(answer->body, ec);
+  const auto* o = ec ? nullptr : body.if_object();
+  const auto* problems = o == nullptr ? nullptr : o->if_contains("problems");
+  if (answer->status != 422 || problems == nullptr || !problems->is_array()) {
+    const auto* message = o == nullptr ? nullptr : o->if_contains("message");
+    why = "the daemon answered HTTP " + std::to_string(answer->status) +
+          (message != nullptr && message->is_string() ? ": " + std::string(message->get_string())
+                                                      : std::string());
+    return daemon_verdict::no_answer;
+  }
+  const auto number = [](const boost::json::object& p, const char* key) -> std::uint32_t {
+    const auto* v = p.if_contains(key);
+    return v != nullptr && v->is_int64() && v->get_int64() > 0 &&
+                   v->get_int64() <= std::int64_t{UINT32_MAX}
+               ? static_cast<std::uint32_t>(v->get_int64())
+               : 0;
+  };
+  report.problems.clear();
+  for (const auto& p : problems->get_array()) {
+    const auto* po = p.if_object();
+    if (po == nullptr) {
+      continue;
+    }
+    const auto* message = po->if_contains("message");
+    report.problems.push_back(config::diagnostic{
+        report.file, number(*po, "line"), number(*po, "column"),
+        message != nullptr && message->is_string() ? std::string(message->get_string())
+                                                   : std::string("invalid")});
+  }
+  report.problems_not_shown = number(*o, "problems_not_shown");
+  report.manifest.reset();
+  return daemon_verdict::invalid;
 }
 
 // Counts by name, in a stable order for output.
@@ -212,7 +284,7 @@ boost::json::object to_json(const file_report& r) {
 }  // namespace
 
 int run_validate(std::span<const std::string> args, std::ostream& out, std::ostream& err,
-                 std::chrono::year_month_day today) {
+                 std::chrono::year_month_day today, const socket_client* daemon) {
   for (const auto& a : args) {
     if (a == "-h" || a == "--help") {
       out << validate_help;
@@ -259,8 +331,27 @@ int run_validate(std::span<const std::string> args, std::ostream& out, std::ostr
   bool any_invalid = false;
   bool any_unreadable = false;
   boost::json::array files;
+  if (opts->offline) {
+    daemon = nullptr;
+  }
   for (const auto& path : opts->files) {
-    const auto report = validate_file(path, rules, today);
+    auto report = validate_file(path, rules, today);
+    // A file too large here is not sent: the daemon's cap is the same or
+    // given with --config.
+    if (daemon != nullptr && !report.unreadable &&
+        !(report.problems.size() == 1 && report.problems[0].line == 0)) {
+      std::string why;
+      if (ask_daemon(*daemon, report, why) == daemon_verdict::no_answer) {
+        // One line, once: the rest of the files are checked offline too.
+        const std::string note =
+            why + "; profile names not checked (socket " + daemon->path() + ")";
+        err << "unlinkctl validate: " << note << '\n';
+        if (opts->json) {
+          notes.push_back(note);
+        }
+        daemon = nullptr;
+      }
+    }
     any_unreadable = any_unreadable || report.unreadable;
     any_invalid = any_invalid || (!report.unreadable && !report.manifest);
     if (opts->json) {

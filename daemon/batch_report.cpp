@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -44,6 +45,24 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+std::int64_t seconds_between(std::chrono::system_clock::time_point from,
+                             std::chrono::system_clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::seconds>(to - from).count();
+}
+
+double seconds_of(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
+
+// "12.3": an estimate needs no more.
+std::string tenths(double seconds) {
+  char text[32];
+  const int n = std::snprintf(text, sizeof text, "%.1f", seconds);
+  return {text, static_cast<std::size_t>(n)};
+}
+
+std::string optional_iso(const std::optional<std::chrono::system_clock::time_point>& t) {
+  return t ? iso(*t) : std::string();
+}
+
 std::string failed_step(const store::account_record& a) {
   return a.state == store::account_state::failed || a.state == store::account_state::needs_attention
              ? std::string(store::to_string(a.step))
@@ -55,9 +74,13 @@ std::string failed_step(const store::account_record& a) {
 std::string report_json(const store::batch_record& batch,
                         const std::vector<store::account_record>& accounts) {
   std::map<std::string, std::int64_t> by_state;
+  std::uint64_t api_calls = 0;
+  std::uint64_t planned_calls = 0;
+  std::chrono::milliseconds planned_time{0};
   json::array rows;
   for (const auto& a : accounts) {
     ++by_state[std::string(store::to_string(a.state))];
+    api_calls += a.api_calls;
     json::object row{{"id", a.settings.id},
                      {"label", a.settings.label},
                      {"type", std::string(config::to_string(a.settings.type))},
@@ -65,7 +88,17 @@ std::string report_json(const store::batch_record& batch,
                                               : std::string()},
                      {"state", std::string(store::to_string(a.state))},
                      {"failed_step", failed_step(a)},
-                     {"campaigns_paused", json::value_from(a.campaigns_paused)}};
+                     {"campaigns_paused", json::value_from(a.campaigns_paused)},
+                     {"api_calls", a.api_calls}};
+    if (a.started_at) {
+      row["started_at"] = iso(*a.started_at);
+    }
+    if (a.ended_at) {
+      row["ended_at"] = iso(*a.ended_at);
+      if (a.started_at) {
+        row["duration_seconds"] = seconds_between(*a.started_at, *a.ended_at);
+      }
+    }
     if (a.last_error) {
       row["reason"] = a.last_error->message;
       row["api_code"] = a.last_error->code;
@@ -76,10 +109,16 @@ std::string report_json(const store::batch_record& batch,
       row["backup_digest"] = a.backup->digest;
     }
     if (batch.dry_run) {
-      row["plan"] = a.state == store::account_state::done
-                        ? json::value(json::object{
-                              {"campaigns_to_pause", json::value_from(a.campaigns_to_pause)}})
-                        : json::value(nullptr);
+      if (a.state == store::account_state::done && a.plan) {
+        planned_calls += a.plan->estimated_api_calls;
+        planned_time += a.plan->estimated_time;
+        row["plan"] = json::object{{"action", a.plan->action},
+                                   {"campaigns_to_pause", json::value_from(a.campaigns_to_pause)},
+                                   {"estimated_api_calls", a.plan->estimated_api_calls},
+                                   {"estimated_seconds", seconds_of(a.plan->estimated_time)}};
+      } else {
+        row["plan"] = nullptr;
+      }
     }
     if (a.unlink_sent_at) {
       row["unlinked_at"] = iso(*a.unlink_sent_at);
@@ -90,9 +129,19 @@ std::string report_json(const store::batch_record& batch,
   for (const auto& [state, n] : by_state) {
     counts[state] = n;
   }
-  json::object summary{{"accounts", accounts.size()},
-                       {"by_state", std::move(counts)},
-                       {"created_at", iso(batch.created_at)}};
+  json::object summary{
+      {"accounts", accounts.size()},
+      {"by_state", std::move(counts)},
+      {"created_at", iso(batch.created_at)},
+      {"api_calls", api_calls},
+      {"api_calls_per_account",
+       accounts.empty() ? 0.0
+                        : static_cast<double>(api_calls) / static_cast<double>(accounts.size())}};
+  if (batch.dry_run) {
+    // Accounts of one credential share its budget: their times add up.
+    summary["plan"] = json::object{{"estimated_api_calls", planned_calls},
+                                   {"estimated_seconds", seconds_of(planned_time)}};
+  }
   if (batch.finished_at) {
     summary["finished_at"] = iso(*batch.finished_at);
     summary["duration_seconds"] =
@@ -116,7 +165,8 @@ std::string report_csv(const store::batch_record& batch,
                        const std::vector<store::account_record>& accounts) {
   std::string out =
       "batch,id,label,type,mode,state,failed_step,reason,api_code,request_id,backup_folder,"
-      "backup_digest,campaigns_paused\r\n";
+      "backup_digest,campaigns_paused,api_calls,started_at,ended_at,plan_action,"
+      "plan_api_calls,plan_seconds\r\n";
   for (const auto& a : accounts) {
     const std::vector<std::string> fields{
         batch.name,
@@ -131,7 +181,13 @@ std::string report_csv(const store::batch_record& batch,
         a.last_error ? a.last_error->request_id : std::string(),
         a.backup ? a.backup->folder : std::string(),
         a.backup ? a.backup->digest : std::string(),
-        joined(a.campaigns_paused, ' ')};
+        joined(a.campaigns_paused, ' '),
+        std::to_string(a.api_calls),
+        optional_iso(a.started_at),
+        optional_iso(a.ended_at),
+        a.plan ? a.plan->action : std::string(),
+        a.plan ? std::to_string(a.plan->estimated_api_calls) : std::string(),
+        a.plan ? tenths(seconds_of(a.plan->estimated_time)) : std::string()};
     for (std::size_t i = 0; i < fields.size(); ++i) {
       out += (i == 0 ? "" : ",") + csv_field(fields[i]);
     }

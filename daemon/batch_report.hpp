@@ -1,10 +1,12 @@
 #pragma once
 // A batch's report (PRODUCT.md §6 reports/<batch>.json and .csv): per account
 // its ID, label, type, mode, final state, the step and reason it failed at,
-// the last API code and request_id, its backup folder and digest and the
-// campaigns paused; and a summary with counts and the duration. A dry run's
-// report is its plan. Pure: built from stored records, written by the
-// service when a batch ends and served by GET /v1/batches/{batch}/report.
+// the last API code and request_id, its backup folder and digest, the
+// campaigns paused, the API calls it made and when it started and ended; and
+// a summary with counts, the duration and API calls per account. A dry run's
+// report is its plan: per account what would happen and the estimated API
+// calls and time at the credential's budget, summed in the summary. Pure: built from stored
+// records, written by the service when a batch ends and served by GET /v1/batches/{batch}/report.
 #include <filesystem>
 #include <optional>
 #include <string>

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <memory>
 
 #include <boost/json.hpp>
 
 #include "config/manifest_identity.hpp"
 #include "config/manifest_parser.hpp"
+#include "config/utf8.hpp"
 #include "daemon/batch_report.hpp"
 
 namespace unlinkd::daemon {
@@ -18,8 +21,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr std::size_t events_page = 1000;  // events per answer or chunk, at most
+
 control_response json_response(unsigned status, const json::value& v) {
-  return {status, "application/json", json::serialize(v) + "\n"};
+  return {status, "application/json", json::serialize(v) + "\n", {}};
 }
 
 std::string iso(std::chrono::system_clock::time_point t) {
@@ -146,7 +151,8 @@ json::object event_json(const store::event_record& e) {
 json::array problems_json(const config::diagnostics& d) {
   json::array out;
   for (const auto& p : d.items()) {
-    out.push_back({{"line", p.line}, {"column", p.column}, {"message", p.message}});
+    out.push_back(
+        {{"line", p.line}, {"column", p.column}, {"message", config::printable_utf8(p.message)}});
   }
   return out;
 }
@@ -167,7 +173,10 @@ std::optional<std::size_t> number(const std::string& text, std::size_t fallback,
 
 control_response error_response(unsigned status, const std::string& code,
                                 const std::string& message) {
-  return json_response(status, json::object{{"error", code}, {"message", message}});
+  // Messages quote the request (a path, a batch name): bytes that are not
+  // UTF-8 would make the answer invalid JSON.
+  return json_response(status,
+                       json::object{{"error", code}, {"message", config::printable_utf8(message)}});
 }
 
 control_api::control_api(store::store& store, scheduler::engine& engine, control_settings settings)
@@ -226,6 +235,9 @@ asio::awaitable<control_response> control_api::handle(control_request r, caller 
   }
   if (path == "/v1/events" && get) {
     co_return co_await events(query);
+  }
+  if (path == "/metrics" && get) {
+    co_return metrics();
   }
   if (parts.size() >= 3 && parts[0] == "v1" && parts[1] == "batches") {
     const std::string& name = parts[2];
@@ -320,9 +332,9 @@ asio::awaitable<control_response> control_api::report(const std::string& name,
   }
   const auto& c = **loaded;
   if (format == "csv") {
-    co_return control_response{200, "text/csv", report_csv(c.batch, c.accounts)};
+    co_return control_response{200, "text/csv", report_csv(c.batch, c.accounts), {}};
   }
-  co_return control_response{200, "application/json", report_json(c.batch, c.accounts)};
+  co_return control_response{200, "application/json", report_json(c.batch, c.accounts), {}};
 }
 
 asio::awaitable<control_response> control_api::account(const std::string& name,
@@ -348,11 +360,26 @@ asio::awaitable<control_response> control_api::account(const std::string& name,
 }
 
 asio::awaitable<control_response> control_api::events(const std::string& query) {
-  const auto since = number(query_value(query, "since"), 0, SIZE_MAX);
+  const auto since = number(query_value(query, "since"), 0, INT64_MAX);
   if (!since) {
     co_return error_response(400, "bad_since", "since must be an event sequence number");
   }
-  auto page = co_await store_.events_after(static_cast<std::int64_t>(*since), 1000);
+  const std::string follow = query_value(query, "follow");
+  if (!follow.empty() && follow != "true" && follow != "false") {
+    co_return error_response(400, "bad_follow", "follow must be true or false");
+  }
+  if (follow != "false") {
+    // Streamed: the server asks for the next events until the client leaves.
+    control_response r{200, "application/x-ndjson", {}, {}};
+    auto last = std::make_shared<std::int64_t>(static_cast<std::int64_t>(*since));
+    r.next = [this, last] { return next_events(last); };
+    co_return r;
+  }
+  const auto limit = number(query_value(query, "limit"), events_page, events_page);
+  if (!limit || *limit == 0) {
+    co_return error_response(400, "bad_limit", "limit must be a whole number from 1 to 1000");
+  }
+  auto page = co_await store_.events_after(static_cast<std::int64_t>(*since), *limit);
   if (!page) {
     co_return error_response(500, "store_error", page.error().message);
   }
@@ -360,7 +387,28 @@ asio::awaitable<control_response> control_api::events(const std::string& query) 
   for (const auto& e : *page) {
     ndjson += json::serialize(event_json(e)) + "\n";
   }
-  co_return control_response{200, "application/x-ndjson", std::move(ndjson)};
+  co_return control_response{200, "application/x-ndjson", std::move(ndjson), {}};
+}
+
+asio::awaitable<std::optional<std::string>> control_api::next_events(
+    std::shared_ptr<std::int64_t> last) {
+  auto page = co_await store_.events_after(*last, events_page);
+  if (!page) {
+    co_return std::nullopt;  // the store failed: end the stream, the client polls again
+  }
+  std::string ndjson;
+  for (const auto& e : *page) {
+    ndjson += json::serialize(event_json(e)) + "\n";
+    *last = e.seq;
+  }
+  co_return ndjson;
+}
+
+control_response control_api::metrics() const {
+  if (!settings_.metrics) {
+    return error_response(503, "metrics_unavailable", "this unlinkd serves no metrics");
+  }
+  return {200, "text/plain; version=0.0.4; charset=utf-8", settings_.metrics(), {}};
 }
 
 config::manifest_result control_api::parse(const control_request& r) const {
@@ -378,7 +426,8 @@ std::string control_api::manifest_name(const control_request& r) {
 control_response control_api::invalid_manifest(const control_request& r,
                                                const config::diagnostics& problems) {
   return json_response(422, json::object{{"error", "invalid_manifest"},
-                                         {"message", manifest_name(r) + " is not a valid manifest"},
+                                         {"message", config::printable_utf8(manifest_name(r)) +
+                                                         " is not a valid manifest"},
                                          {"problems", problems_json(problems)},
                                          {"problems_not_shown", problems.dropped()}});
 }
@@ -413,7 +462,10 @@ asio::awaitable<control_response> control_api::submit(const control_request& r, 
   }
   if (const auto* a = std::get_if<store::ingest_accepted>(&*outcome)) {
     engine_.poke();
-    co_return json_response(201, json::object{{"batch", batch_name}, {"id", a->batch_id}});
+    // The stored name: a dry run gets its own ("<batch>-dry-run[-N]").
+    co_return json_response(
+        201, json::object{{"batch", a->batch_name.empty() ? batch_name : a->batch_name},
+                          {"id", a->batch_id}});
   }
   const std::string code =
       std::holds_alternative<store::ingest_duplicate>(*outcome)   ? "duplicate_manifest"

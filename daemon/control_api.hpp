@@ -7,9 +7,15 @@
 // the event log with the caller's uid.
 //
 // Errors are {"error": "<stable_code>", "message": "<sentence>"} with 400,
-// 403, 404, 405, 409, 422 or 500.
+// 403, 404, 405, 409, 422, 500 or 503.
+//
+// GET /v1/events follows the log by default: the answer carries a
+// chunk_source the server calls until the client leaves, so the handler
+// stays a function (tests call the source directly) and control_server owns
+// the waiting, the stream cap and the end at shutdown.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,10 +36,19 @@ struct control_request {
   std::string manifest_name;  // X-Manifest-Name, for error positions
 };
 
+// The rest of a streamed answer, one piece per call: text to send, "" when
+// nothing is new yet (the server waits a moment and asks again), nothing
+// when the stream is over (or its source failed).
+using chunk_source = std::function<boost::asio::awaitable<std::optional<std::string>>()>;
+
 struct control_response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Set for a stream (GET /v1/events): `body` goes first, then what `next`
+  // gives, chunked, until it gives nothing, the client leaves or the server
+  // stops. The response owns it: keep the response alive while calling it.
+  chunk_source next;
 };
 
 struct control_settings {
@@ -42,6 +57,8 @@ struct control_settings {
   std::size_t max_accounts = 100'000;
   // The credentials file's profile names, when it could be read.
   std::function<std::optional<std::vector<std::string>>()> profiles;
+  // GET /metrics: the Prometheus text exposition; unset, the route is 503.
+  std::function<std::string()> metrics;
 };
 
 class control_api {
@@ -59,6 +76,10 @@ class control_api {
   boost::asio::awaitable<control_response> report(const std::string& name,
                                                   const std::string& format);
   boost::asio::awaitable<control_response> events(const std::string& query);
+  // One call of an event stream's chunk_source: the events after *last.
+  boost::asio::awaitable<std::optional<std::string>> next_events(
+      std::shared_ptr<std::int64_t> last);
+  control_response metrics() const;
   boost::asio::awaitable<control_response> submit(const control_request& r, const caller& who,
                                                   bool dry_run);
   control_response validate(const control_request& r) const;

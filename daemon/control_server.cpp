@@ -5,12 +5,18 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -74,6 +80,9 @@ void control_server::stop() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  for (auto* wait : stream_waits_) {
+    wait->cancel();  // the stream sees stopping_ and sends its last chunk
+  }
 }
 
 asio::awaitable<void> control_server::run() {
@@ -102,6 +111,78 @@ asio::awaitable<void> control_server::run() {
       }
     });
   }
+}
+
+namespace {
+
+// Whether the client closed its end (or the socket failed), without reading.
+bool peer_gone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<void> control_server::stream_answer(Stream& stream, control_response& answer) {
+  ++streams_;
+  asio::steady_timer wait(executor_);
+  stream_waits_.insert(&wait);
+  // Leaves the count and the wake-up list however the stream ends.
+  struct leave {
+    leave(control_server& server, asio::steady_timer& wait) : server_(server), wait_(wait) {}
+    leave(const leave&) = delete;
+    leave& operator=(const leave&) = delete;
+    leave(leave&&) = delete;
+    leave& operator=(leave&&) = delete;
+    ~leave() {
+      --server_.streams_;
+      server_.stream_waits_.erase(&wait_);
+    }
+    control_server& server_;
+    asio::steady_timer& wait_;
+  } on_exit(*this, wait);
+
+  http::response<http::empty_body> res{static_cast<http::status>(answer.status), 11};
+  res.set(http::field::content_type, answer.content_type);
+  res.set(http::field::server, "unlinkd");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> header(res);
+  stream.expires_after(options_.deadline);
+  if (auto [ec, n] = co_await http::async_write_header(stream, header, awaitable_tuple); ec) {
+    co_return;
+  }
+  std::string pending = std::move(answer.body);
+  while (!stopping_) {
+    if (pending.empty()) {
+      auto next = co_await answer.next();
+      if (!next) {
+        break;
+      }
+      pending = std::move(*next);
+    }
+    if (!pending.empty()) {
+      stream.expires_after(options_.deadline);
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(pending)),
+                                                awaitable_tuple);
+      if (ec) {
+        co_return;  // the client is gone or stuck: drop it
+      }
+      pending.clear();
+      continue;  // there may be more than one page waiting
+    }
+    if (peer_gone(stream.socket().native_handle())) {
+      co_return;
+    }
+    wait.expires_after(options_.stream_poll);
+    co_await wait.async_wait(awaitable_tuple);
+  }
+  stream.expires_after(options_.deadline);
+  co_await asio::async_write(stream, http::make_chunk_last(), awaitable_tuple);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(local::socket::shutdown_send, ignored);
 }
 
 asio::awaitable<void> control_server::serve(local::socket socket) {
@@ -142,10 +223,22 @@ asio::awaitable<void> control_server::serve(local::socket socket) {
     } else {
       answer = error_response(403, "forbidden", "the caller's identity could not be read");
     }
+    // A refused stream closes the connection: it was asked for the stream.
+    const bool refused_stream = answer.next && streams_ >= options_.max_streams;
+    if (refused_stream) {
+      answer = error_response(503, "too_many_streams",
+                              std::to_string(streams_) +
+                                  " event streams are open, the most unlinkd serves; close one "
+                                  "or poll with follow=false");
+    }
+    if (answer.next) {
+      co_await stream_answer(stream, answer);
+      co_return;
+    }
     http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
     res.set(http::field::content_type, answer.content_type);
     res.set(http::field::server, "unlinkd");
-    res.keep_alive(req.keep_alive());
+    res.keep_alive(req.keep_alive() && !refused_stream);
     res.body() = std::move(answer.body);
     res.prepare_payload();
     stream.expires_after(options_.deadline);

@@ -7,15 +7,24 @@
 //
 // Limits: a cap on connections (more are closed at once), a header and a
 // body size limit, and a deadline on every read and write.
+//
+// Streams (an answer with a chunk_source, GET /v1/events): the header with
+// chunked transfer encoding, then each piece as a chunk; when nothing is new
+// the server waits `stream_poll` and asks again. A stream ends when its
+// source ends, the client closes its end, a write misses its deadline, or
+// stop() is called (the last chunk is then sent at once, so a SIGTERM is not
+// held up). At most `max_streams` at a time; more get 503 too_many_streams.
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/result.hpp>
 
 #include "daemon/control_api.hpp"
@@ -31,6 +40,8 @@ struct control_server_options {
   std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_body_bytes = (std::size_t{16} << 20U) + 4096;  // a manifest, plus slack
   std::chrono::seconds deadline{30};                             // per read or write
+  std::size_t max_streams = 64;
+  std::chrono::milliseconds stream_poll{200};  // a stream's wait when nothing is new
 };
 
 class control_server {
@@ -46,10 +57,16 @@ class control_server {
   [[nodiscard]] bool from_systemd() const { return from_systemd_; }
 
   boost::asio::awaitable<void> run();
+  // Stops accepting and ends every open stream.
   void stop();
+  [[nodiscard]] std::size_t streams() const { return streams_; }
 
  private:
   boost::asio::awaitable<void> serve(boost::asio::local::stream_protocol::socket socket);
+  // Sends a streamed answer on `socket` (with its Beast stream); the
+  // connection closes after it.
+  template <class Stream>
+  boost::asio::awaitable<void> stream_answer(Stream& stream, control_response& answer);
 
   boost::asio::any_io_executor executor_;
   control_api& api_;
@@ -57,6 +74,9 @@ class control_server {
   spdlog::logger& log_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::size_t connections_ = 0;
+  std::size_t streams_ = 0;
+  // The poll timers of open streams, so stop() can wake them.
+  std::set<boost::asio::steady_timer*> stream_waits_;
   bool from_systemd_ = false;
   bool stopping_ = false;
 };

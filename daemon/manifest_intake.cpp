@@ -162,28 +162,34 @@ intake_result manifest_intake::finish(const std::string& claimed, const std::str
     return {intake_verdict::deferred, original, outcome.error().message, std::nullopt};
   }
   std::optional<std::int64_t> batch_id;
+  std::string batch_name;
   if (const auto* a = std::get_if<store::ingest_accepted>(&*outcome)) {
     batch_id = a->batch_id;
+    batch_name = a->batch_name;
   } else if (const auto* d = std::get_if<store::ingest_duplicate>(&*outcome); d && recovering) {
     // Found in processing/ at start and already stored: the crash came
     // between the commit and the move. It is that batch's own file.
     batch_id = d->batch_id;
+    batch_name = d->batch_name;
   }
   if (!batch_id) {
-    return reject(path, original, original + ": " + store::describe(*outcome), nullptr);
+    return reject(path, original, original + ": " + store::describe(*outcome), nullptr,
+                  std::holds_alternative<store::ingest_duplicate>(*outcome));
   }
   const std::string target = unique_name(layout_.accepted(), original);
   if (::rename(path.c_str(), (layout_.accepted() / target).c_str()) != 0) {
     log_.error("inbox: {}: stored, but cannot move it to accepted/: {}", original, errno_text());
   }
-  log_.info("inbox: {}: accepted as batch {} (submitted by uid {})", original, *batch_id,
-            st.st_uid);
+  ++accepted_;
+  log_.info("inbox: {}: accepted as batch {} ({}, submitted by uid {})", original, batch_name,
+            *batch_id, st.st_uid);
   return {intake_verdict::accepted, original, "accepted", batch_id};
 }
 
 intake_result manifest_intake::reject(const fs::path& from, const std::string& original,
                                       const std::string& reason,
-                                      const config::diagnostics* problems) {
+                                      const config::diagnostics* problems, bool duplicate) {
+  ++(duplicate ? duplicates_ : rejected_);
   const std::string target = unique_name(layout_.rejected(), original);
   std::string text = reason + "\n";
   boost::json::array listed;
@@ -208,6 +214,10 @@ intake_result manifest_intake::reject(const fs::path& from, const std::string& o
   }
   log_.warn("inbox: {}: rejected: {}", original, reason);
   return {intake_verdict::rejected, original, reason, std::nullopt};
+}
+
+intake_counts manifest_intake::counts() const {
+  return {accepted_.load(), rejected_.load(), duplicates_.load()};
 }
 
 std::vector<intake_result> manifest_intake::recover() {

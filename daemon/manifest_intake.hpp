@@ -5,6 +5,7 @@
 // NAME.error.txt (the validator's lines) and NAME.error.json. Files are
 // never deleted. Blocking: it runs on the inbox's own thread, so a large
 // manifest's validation never holds up the scheduler's io_context.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,6 +45,13 @@ struct intake_result {
   std::optional<std::int64_t> batch_id;
 };
 
+// Manifests the intake finished since the daemon started, for the metrics.
+struct intake_counts {
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;   // invalid, unreadable, or refused by the store
+  std::uint64_t duplicate = 0;  // bytes accepted before (moved to rejected/ too, counted here only)
+};
+
 // Hidden files and *.tmp / *.part are still being written (the contract is
 // "write elsewhere or under such a name, then rename").
 bool ignored_name(std::string_view name);
@@ -61,10 +69,14 @@ class manifest_intake {
   // Every file left in processing/ by a crash (claimed, not yet moved).
   std::vector<intake_result> recover();
 
+  // Any thread: the intake runs on the inbox's thread, the metrics read here.
+  [[nodiscard]] intake_counts counts() const;
+
  private:
   intake_result finish(const std::string& claimed, const std::string& original, bool recovering);
   intake_result reject(const std::filesystem::path& from, const std::string& original,
-                       const std::string& reason, const config::diagnostics* problems);
+                       const std::string& reason, const config::diagnostics* problems,
+                       bool duplicate = false);
   std::string unique_name(const std::filesystem::path& dir, const std::string& name) const;
 
   state_layout layout_;
@@ -72,6 +84,9 @@ class manifest_intake {
   store::store& store_;
   profile_source profiles_;
   spdlog::logger& log_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> duplicates_{0};
 };
 
 }  // namespace unlinkd::daemon

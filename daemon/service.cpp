@@ -15,6 +15,7 @@
 #include "adapters/http_api_client.hpp"
 #include "adapters/tiktok_platform.hpp"
 #include "config/credentials.hpp"
+#include "daemon/batch_notifier.hpp"
 #include "daemon/batch_report.hpp"
 #include "daemon/caller.hpp"
 #include "daemon/control_api.hpp"
@@ -22,6 +23,8 @@
 #include "daemon/inbox_watcher.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/manifest_intake.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/metrics_listener.hpp"
 #include "daemon/state_layout.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "scheduler/budget_gate.hpp"
@@ -83,6 +86,17 @@ class service {
   }
   [[nodiscard]] std::optional<adapters::call_context> context_for(
       const store::batch_record& b) const;
+  // GET /metrics, on the socket and on metrics_listen.
+  [[nodiscard]] std::string metrics_text() const {
+    metrics_sources m;
+    m.store = store_.get();
+    m.engine = engine_.get();
+    m.client = client_.get();
+    m.gate = gate_.get();
+    m.intake = intake_.get();
+    m.started = started_;
+    return render_metrics(m);
+  }
 
   service_options options_;
   config::daemon_config config_;
@@ -102,6 +116,9 @@ class service {
   std::unique_ptr<inbox_watcher> watcher_;
   std::unique_ptr<control_api> api_;
   std::unique_ptr<control_server> server_;
+  std::unique_ptr<notifications> notifications_;  // webhooks; destroyed before the store
+  std::unique_ptr<metrics_listener> metrics_;     // metrics_listen, when set
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::unique_ptr<asio::steady_timer> drain_timer_;
   std::unique_ptr<asio::steady_timer> status_timer_;
   std::unique_ptr<asio::steady_timer> watchdog_timer_;
@@ -179,6 +196,8 @@ void service::reload() {
     config_.credentials_file = fresh.credentials_file;
     config_.drain_timeout = fresh.drain_timeout;
     config_.level = fresh.level;
+    config_.webhook_secret_file = fresh.webhook_secret_file;
+    notifications_->reload_secret(config_.webhook_secret_file);
     log_->set_level(to_spdlog(fresh.level));
   }
   if (load_credentials()) {
@@ -218,6 +237,12 @@ void service::begin_stop() {
   }
   if (server_) {
     server_->stop();
+  }
+  if (notifications_) {
+    notifications_->stop();
+  }
+  if (metrics_) {
+    metrics_->stop();
   }
   engine_->stop();
   drain_timer_ = std::make_unique<asio::steady_timer>(io_, config_.drain_timeout);
@@ -306,6 +331,13 @@ int service::run() {
     return 1;
   }
   store_ = std::move(*opened);
+  // Before the engine runs, so a first start's history ends before any new event.
+  auto notifying = start_notifications(io_.get_executor(), *store_, config_, *log_);
+  if (!notifying) {
+    log_->critical("cannot start: {}", notifying.error());
+    return 1;
+  }
+  notifications_ = std::move(*notifying);
   gate_ = std::make_unique<scheduler::budget_gate>(io_.get_executor());
   if (!load_credentials()) {
     log_->error(
@@ -356,6 +388,7 @@ int service::run() {
   cs.max_manifest_bytes = static_cast<std::size_t>(config_.max_manifest_bytes);
   cs.max_accounts = static_cast<std::size_t>(config_.max_accounts_per_manifest);
   cs.profiles = [this] { return profile_names(); };
+  cs.metrics = [this] { return metrics_text(); };
   api_ = std::make_unique<control_api>(*store_, *engine_, cs);
   control_server_options so_server;
   so_server.max_body_bytes = static_cast<std::size_t>(config_.max_manifest_bytes) + 4096;
@@ -385,6 +418,16 @@ int service::run() {
       std::rethrow_exception(e);
     }
   };
+  if (!config_.metrics_listen.empty()) {
+    metrics_ = std::make_unique<metrics_listener>(
+        io_.get_executor(), [this] { return metrics_text(); }, metrics_listener_options{}, *log_);
+    if (auto r = metrics_->open(config_.metrics_listen); !r) {
+      log_->critical("cannot start: {}", r.error());
+      return 1;
+    }
+    asio::co_spawn(io_, metrics_->run(), rethrow);
+    log_->info("metrics on http://{}/metrics", config_.metrics_listen);
+  }
   engine_running_ = true;
   asio::co_spawn(io_, engine_->run(), [this](const std::exception_ptr& e) {
     engine_running_ = false;
@@ -418,6 +461,8 @@ int service::run() {
   }
   watcher_.reset();  // joins the intake thread
   server_.reset();
+  notifications_.reset();  // joins its file thread; before the store it reads
+  metrics_.reset();
   store_.reset();  // commits what is queued
   return 0;
 }

@@ -20,6 +20,9 @@ struct batch_policy {
   std::uint32_t max_attempts = 8;
   std::chrono::milliseconds initial_backoff{2'000};
   std::chrono::milliseconds max_backoff{600'000};
+  // The credential's budget, for a dry run's time estimate (0: unknown).
+  std::uint32_t budget_qps = 0;
+  std::uint32_t budget_qpm = 0;
 };
 
 }  // namespace unlinkd::scheduler

@@ -33,6 +33,7 @@ struct budget_gate::app_state {
   bool dispatching = false;
   std::uint64_t waiting = 0;
   std::uint64_t waited = 0;
+  clock::duration wait_time{};
 };
 
 budget_gate::budget_gate(asio::any_io_executor executor, bucket_tuning tuning)
@@ -70,6 +71,7 @@ asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
     a.bucket.take(key.endpoint, now, utc);
     co_return;
   }
+  const auto queued_at = now;
   auto w = std::make_shared<waiter>(executor_, key.endpoint);
   a.queues[key.batch].push_back(w);
   ++a.waiting;
@@ -96,6 +98,7 @@ asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
       }
     }
   } guard{*w};
+  const auto alive = alive_;
   while (!w->granted) {
     co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
     if (w->granted) {
@@ -103,8 +106,14 @@ asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
     }
     const auto state = co_await asio::this_coro::cancellation_state;
     if (state.cancelled() != asio::cancellation_type::none) {
+      if (*alive) {
+        a.wait_time += clock::now() - queued_at;
+      }
       throw boost::system::system_error(asio::error::operation_aborted, "rate gate wait cancelled");
     }
+  }
+  if (*alive) {
+    a.wait_time += clock::now() - queued_at;
   }
 }
 
@@ -165,7 +174,8 @@ asio::awaitable<void> budget_gate::dispatch(std::string app_id) {
 std::map<std::string, budget_gate::app_stats> budget_gate::stats() const {
   std::map<std::string, app_stats> out;
   for (const auto& [id, a] : apps_) {
-    out.emplace(id, app_stats{a->bucket.stats(), a->waiting, a->waited});
+    out.emplace(
+        id, app_stats{a->bucket.stats(), a->waiting, a->waited, a->wait_time, a->bucket.limits()});
   }
   return out;
 }

@@ -42,8 +42,10 @@ class budget_gate final : public adapters::rate_gate {
 
   struct app_stats {
     app_bucket::counters bucket;
-    std::uint64_t waiting = 0;  // callers queued right now
-    std::uint64_t waited = 0;   // callers that had to queue at all
+    std::uint64_t waiting = 0;    // callers queued right now
+    std::uint64_t waited = 0;     // callers that had to queue at all
+    clock::duration wait_time{};  // summed over those callers, queued to granted (or given up)
+    config::rate_limits limits;   // the budget in force
   };
   [[nodiscard]] std::map<std::string, app_stats> stats() const;
 

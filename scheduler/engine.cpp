@@ -30,6 +30,13 @@ struct engine::batch_slot {
 
 namespace {
 
+// The credential's budget, for a dry run's time estimate.
+void take_budget(batch_policy& p, const std::optional<adapters::call_context>& ctx) {
+  const bool known = ctx && ctx->credential != nullptr;
+  p.budget_qps = known ? ctx->credential->limits.qps : 0;
+  p.budget_qpm = known ? ctx->credential->limits.qpm : 0;
+}
+
 template <class T>
 T must(store::store_result<T> r, const char* what) {
   if (!r) {
@@ -66,6 +73,15 @@ std::string counts_text(const store::count_map& counts) {
 
 }  // namespace
 
+void duration_histogram::observe(clock::duration d) {
+  const double seconds = std::chrono::duration<double>(d).count();
+  const auto* bound =
+      std::lower_bound(step_duration_bounds.begin(), step_duration_bounds.end(), seconds);
+  ++buckets.at(static_cast<std::size_t>(bound - step_duration_bounds.begin()));
+  sum_seconds += seconds;
+  ++count;
+}
+
 engine::engine(asio::any_io_executor executor, store::store& store, adapters::platform& platform,
                context_source contexts, engine_options options, spdlog::logger& log)
     : executor_(std::move(executor)),
@@ -92,6 +108,7 @@ void engine::poke() {
 void engine::reload_contexts() {
   for (auto& [id, b] : batches_) {
     b->context = contexts_(b->record);
+    take_budget(b->policy, b->context);
   }
   poke();
 }
@@ -136,6 +153,7 @@ asio::awaitable<void> engine::refresh_batches() {
       p.initial_backoff = record.retry.initial_backoff.value_or(options_.initial_backoff);
       p.max_backoff = record.retry.max_backoff.value_or(options_.max_backoff);
       slot->context = contexts_(record);
+      take_budget(p, slot->context);
       // The circuit breaker's sample, from what finished before a restart.
       std::int64_t done = 0;
       std::int64_t failed = 0;
@@ -303,9 +321,15 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
         continue;  // to verify
       }
     }
+    const auto started = clock::now();
     const step_report report = co_await run_step(b, a, step);
     ++stats_.steps_run;
+    const auto index = static_cast<std::size_t>(step);
+    stats_.step_durations.at(index).observe(clock::now() - started);
     decision d = decide(a, b.policy, report, clock::utc_now(), jitter());
+    if (report.error && d.transition.event.kind == "retry") {
+      ++stats_.retries.at(index);
+    }
     if (d.hold_reason) {
       co_await hold(b, *d.hold_reason);
     }
@@ -330,6 +354,8 @@ asio::awaitable<step_report> engine::run_step(batch_slot& b, const store::accoun
   ctx.batch = b.policy.name;
   ctx.dry_run = b.policy.dry_run;
   ctx.deadline = std::chrono::steady_clock::now() + options_.step_timeout;
+  std::uint32_t calls_sent = 0;  // in the coroutine frame: alive across every co_await below
+  ctx.calls_sent = &calls_sent;
   const adapters::account_job job{b.policy.name, b.policy.business_center_id, a.settings};
   step_report r;
   r.step = step;
@@ -396,6 +422,8 @@ asio::awaitable<step_report> engine::run_step(batch_slot& b, const store::accoun
       break;
     }
   }
+  // The fake platform reports counts without sending; the real one counts both.
+  r.api_calls = std::max(r.api_calls, calls_sent);
   co_return r;
 }
 

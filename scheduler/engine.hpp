@@ -18,6 +18,7 @@
 // blocking work. Errors: a store that cannot commit is an exception (the
 // process stops and systemd restarts it on a durable state); API failures are
 // values handled by next_step.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,6 +68,25 @@ struct engine_options {
 using context_source =
     std::function<std::optional<adapters::call_context>(const store::batch_record&)>;
 
+// The upper bounds, in seconds, of the step-duration histogram's buckets:
+// from a quick read (5 ms) to a large account's backup (5 min; longer ones
+// fall in the last, unbounded bucket).
+inline constexpr std::array<double, 15> step_duration_bounds{
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+
+// How long steps took, for the daemon's metrics. Plain counts: the engine
+// lives on one thread.
+struct duration_histogram {
+  // Per bucket, not cumulative: buckets[i] counts durations in
+  // (bounds[i-1], bounds[i]]; the last one those above every bound.
+  std::array<std::uint64_t, step_duration_bounds.size() + 1> buckets{};
+  double sum_seconds = 0;
+  std::uint64_t count = 0;
+  void observe(clock::duration d);
+};
+
+inline constexpr std::size_t pipeline_step_count = std::size(store::all_pipeline_steps);
+
 enum class control_status : std::uint8_t { done, not_found, conflict };
 struct control_result {
   control_status status = control_status::done;
@@ -106,6 +126,10 @@ class engine {
     std::uint64_t commits = 0;
     std::uint64_t stale_commits = 0;
     std::uint64_t loop_turns = 0;  // the liveness check: the loop turns
+    // Indexed by store::pipeline_step: steps that failed retryably and were
+    // scheduled again (next_step's "retry"), and how long each step took.
+    std::array<std::uint64_t, pipeline_step_count> retries{};
+    std::array<duration_histogram, pipeline_step_count> step_durations{};
   };
   [[nodiscard]] const counters& stats() const { return stats_; }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "adapters/call_estimate.hpp"
 #include "scheduler/backoff.hpp"
 
 namespace unlinkd::scheduler {
@@ -164,17 +165,39 @@ decision on_error(const store::account_record& a, const batch_policy& p, const s
   return d;
 }
 
+// A dry run ends after preflight with what the real run would do and cost.
+decision dry_run_plan(const store::account_record& a, const batch_policy& p, const step_report& r) {
+  const adapters::account_job job{p.name, p.business_center_id, a.settings};
+  const auto calls =
+      adapters::estimate_calls(job, p.action, {r.api_calls, r.active_campaigns.size(), r.found})
+          .total();
+  store::account_plan plan;
+  plan.action =
+      r.found == adapters::relationship::already_gone && p.action == config::batch_action::unlink
+          ? "already_unlinked"
+      : p.action == config::batch_action::pause ? "pause_campaigns"
+                                                : "unlink";
+  plan.estimated_api_calls = calls;
+  plan.estimated_time = std::chrono::milliseconds{static_cast<std::int64_t>(
+      adapters::seconds_at_budget(calls, p.budget_qps, p.budget_qpm) * 1000.0)};
+  decision d{from(a)};
+  d.transition.to = account_state::done;
+  d.transition.campaigns_to_pause = r.active_campaigns;
+  d.transition.plan = plan;
+  d.transition.event = {
+      "plan",
+      plan.action == "already_unlinked"
+          ? std::string("already unlinked")
+          : "would " + std::string(plan.action == "unlink" ? "unlink" : "pause campaigns") +
+                " in about " + std::to_string(calls) + " API calls",
+      std::nullopt};
+  return d;
+}
+
 decision after_preflight(const store::account_record& a, const batch_policy& p,
                          const step_report& r, store::time_point now) {
   if (p.dry_run) {
-    decision d{from(a)};
-    d.transition.to = account_state::done;
-    d.transition.campaigns_to_pause = r.active_campaigns;
-    d.transition.event = {
-        "plan",
-        r.found == adapters::relationship::already_gone ? "already unlinked" : "would unlink",
-        std::nullopt};
-    return d;
+    return dry_run_plan(a, p, r);
   }
   if (r.found == adapters::relationship::already_gone && p.action == config::batch_action::unlink) {
     decision d{enter_step(a, pipeline_step::verify, now)};
@@ -279,6 +302,10 @@ void apply(store::account_record& a, const store::transition& t) {
   if (t.unlink_sends) {
     a.unlink_sends = *t.unlink_sends;
   }
+  a.api_calls += t.api_calls;
+  if (t.plan) {
+    a.plan = t.plan;
+  }
 }
 
 store::pipeline_step step_to_run(const store::account_record& a) {
@@ -339,8 +366,10 @@ unlink_start begin_unlink(const store::account_record& a, store::time_point now)
   return {std::move(t), true};
 }
 
-decision decide(const store::account_record& a, const batch_policy& p, const step_report& r,
-                store::time_point now, double unit) {
+namespace {
+
+decision decide_step(const store::account_record& a, const batch_policy& p, const step_report& r,
+                     store::time_point now, double unit) {
   if (r.error) {
     return on_error(a, p, r, now, unit);
   }
@@ -366,6 +395,15 @@ decision decide(const store::account_record& a, const batch_policy& p, const ste
       return after_verify(a, p, r, now);
   }
   return fail(a, r.step, {0, "", ""}, "unknown step");
+}
+
+}  // namespace
+
+decision decide(const store::account_record& a, const batch_policy& p, const step_report& r,
+                store::time_point now, double unit) {
+  decision d = decide_step(a, p, r, now, unit);
+  d.transition.api_calls = r.api_calls;  // the report's "API calls made"
+  return d;
 }
 
 }  // namespace unlinkd::scheduler

@@ -27,6 +27,14 @@ struct backup_record {
   std::string digest;  // SHA-256 of SHA256SUMS
 };
 
+// A dry run's plan for the account: what the real run would do, and its cost.
+struct account_plan {
+  std::string action;  // "unlink", "pause_campaigns" or "already_unlinked"
+  std::uint32_t estimated_api_calls = 0;
+  // The calls' time at the credential's sustained budget, with the budget to itself.
+  std::chrono::milliseconds estimated_time{0};
+};
+
 struct account_record {
   std::int64_t batch_id = 0;
   // The account's settings with the manifest's defaults resolved.
@@ -42,6 +50,10 @@ struct account_record {
   std::optional<time_point> unlink_intent_at;  // recorded before the call is sent
   std::optional<time_point> unlink_sent_at;    // the API answered
   std::uint32_t unlink_sends = 0;              // intents recorded: at most 2 (one resend)
+  std::uint64_t api_calls = 0;                 // every step's, failed attempts included
+  std::optional<time_point> started_at;        // its first transition
+  std::optional<time_point> ended_at;          // set in done, failed or cancelled
+  std::optional<account_plan> plan;            // dry runs
 };
 
 }  // namespace unlinkd::store

@@ -93,7 +93,8 @@ const std::string_view account_columns =
     "a.verify_deadline_ms, a.state, a.step, a.attempts, a.next_attempt_at, a.last_error_code, "
     "a.last_error_message, a.last_error_request_id, a.backup_folder, a.backup_digest, "
     "a.campaigns_to_pause, a.campaigns_paused, a.unlink_intent_at, a.unlink_sent_at, "
-    "a.unlink_sends";
+    "a.unlink_sends, a.api_calls, a.started_at, a.ended_at, a.plan_action, a.plan_api_calls, "
+    "a.plan_time_ms";
 
 account_record read_account(const sqlite::statement& s, int first) {
   int i = first;
@@ -133,6 +134,14 @@ account_record read_account(const sqlite::statement& s, int first) {
   r.unlink_intent_at = optional_time(s, i++);
   r.unlink_sent_at = optional_time(s, i++);
   r.unlink_sends = static_cast<std::uint32_t>(s.column_int(i++));
+  r.api_calls = static_cast<std::uint64_t>(s.column_int(i++));
+  r.started_at = optional_time(s, i++);
+  r.ended_at = optional_time(s, i++);
+  if (!s.column_is_null(i)) {
+    r.plan = account_plan{s.column_text(i), static_cast<std::uint32_t>(s.column_int(i + 1)),
+                          std::chrono::milliseconds{s.column_int(i + 2)}};
+  }
+  i += 3;
   return r;
 }
 

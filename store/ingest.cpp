@@ -9,7 +9,7 @@ std::string describe(const ingest_outcome& outcome) {
       [](const auto& o) -> std::string {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, ingest_accepted>) {
-          return "accepted as batch " + std::to_string(o.batch_id);
+          return "accepted as batch '" + o.batch_name + "' (" + std::to_string(o.batch_id) + ")";
         } else if constexpr (std::is_same_v<T, ingest_duplicate>) {
           return "this manifest (the same bytes) was already accepted as batch '" + o.batch_name +
                  "'; nothing was changed";

@@ -19,6 +19,8 @@ struct ingest_request {
 
 struct ingest_accepted {
   std::int64_t batch_id = 0;
+  // The manifest's batch name; for a dry run "<batch>-dry-run[-N]".
+  std::string batch_name;
 };
 // The same bytes were accepted before, as `batch_name`.
 struct ingest_duplicate {

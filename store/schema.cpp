@@ -115,7 +115,19 @@ ALTER TABLE accounts ADD COLUMN unlink_sends INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX accounts_ready_by_batch ON accounts (batch_id, state, next_attempt_at);
 )sql";
 
-constexpr std::array<std::string_view, latest_version> migrations = {v1, v2, v3};
+// Version 4: for the report, the API calls each account made (retries and
+// failed attempts included), when its pipeline started and ended, and a dry
+// run's plan.
+constexpr std::string_view v4 = R"sql(
+ALTER TABLE accounts ADD COLUMN api_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN started_at INTEGER;
+ALTER TABLE accounts ADD COLUMN ended_at INTEGER;
+ALTER TABLE accounts ADD COLUMN plan_action TEXT;
+ALTER TABLE accounts ADD COLUMN plan_api_calls INTEGER;
+ALTER TABLE accounts ADD COLUMN plan_time_ms INTEGER;
+)sql";
+
+constexpr std::array<std::string_view, latest_version> migrations = {v1, v2, v3, v4};
 
 }  // namespace
 

@@ -12,7 +12,7 @@
 namespace unlinkd::store::schema {
 
 // The version this binary writes.
-inline constexpr std::int64_t latest_version = 3;
+inline constexpr std::int64_t latest_version = 4;
 
 // Applies the connection settings every unlinkd connection uses: WAL,
 // synchronous=FULL, foreign keys, the busy timeout.

@@ -41,6 +41,9 @@ struct transition {
   std::optional<time_point> unlink_intent_at;
   std::optional<time_point> unlink_sent_at;
   std::optional<std::uint32_t> unlink_sends;
+  // API calls the step made, failed attempts included; added to the account's count.
+  std::uint32_t api_calls = 0;
+  std::optional<account_plan> plan;
 
   // Whether this commit hands the account back, so claim_ready may give it
   // out again. False when the caller goes on with the account itself (it

@@ -32,7 +32,13 @@ UPDATE accounts SET state = ?2, step = ?3,
   unlink_intent_at = COALESCE(?15, unlink_intent_at),
   unlink_sent_at = COALESCE(?16, unlink_sent_at),
   updated_at = ?17,
-  unlink_sends = COALESCE(?19, unlink_sends)
+  unlink_sends = COALESCE(?19, unlink_sends),
+  api_calls = api_calls + ?20,
+  started_at = COALESCE(started_at, ?17),
+  ended_at = CASE WHEN ?2 IN ('done', 'failed', 'cancelled') THEN ?17 ELSE NULL END,
+  plan_action = COALESCE(?21, plan_action),
+  plan_api_calls = COALESCE(?22, plan_api_calls),
+  plan_time_ms = COALESCE(?23, plan_time_ms)
 WHERE id = ?1 AND state = ?18
 )sql";
 
@@ -238,7 +244,17 @@ store_result<std::int64_t> write_session::insert_event(const event_record& e) {
 store_result<ingest_outcome> write_session::ingest(const ingest_request& r, time_point now,
                                                    write_effects& fx) {
   const auto& m = r.manifest;
-  {
+  // A dry run reserves neither the manifest's bytes nor its batch name, so
+  // the same file can be submitted for real once its plan is read: it is
+  // stored as "<batch>-dry-run" (then "-dry-run-2", ...).
+  std::string name = m.batch;
+  if (m.dry_run) {
+    auto free_name = dry_run_name(m.batch);
+    if (!free_name) {
+      return free_name.error();
+    }
+    name = std::move(*free_name);
+  } else {
     const sqlite::statement_use use(find_manifest_);
     find_manifest_.bind(1, r.sha256);
     const int rc = find_manifest_.step();
@@ -249,15 +265,13 @@ store_result<ingest_outcome> write_session::ingest(const ingest_request& r, time
       return sql_error("cannot look up the manifest's hash");
     }
   }
-  {
-    const sqlite::statement_use use(find_batch_name_);
-    find_batch_name_.bind(1, m.batch);
-    const int rc = find_batch_name_.step();
-    if (sqlite::is_row(rc)) {
-      return ingest_name_used{m.batch};
+  if (!m.dry_run) {
+    auto used = name_used(m.batch);
+    if (!used) {
+      return used.error();
     }
-    if (!sqlite::is_done(rc)) {
-      return sql_error("cannot look up the batch name");
+    if (*used) {
+      return ingest_name_used{m.batch};
     }
   }
   for (const auto& a : m.accounts) {
@@ -277,7 +291,7 @@ store_result<ingest_outcome> write_session::ingest(const ingest_request& r, time
   {
     auto& s = insert_batch_;
     const sqlite::statement_use use(s);
-    s.bind(1, m.batch);
+    s.bind(1, name);
     s.bind(2, r.sha256);
     s.bind(3, r.source_file);
     s.bind(4, static_cast<std::int64_t>(r.submitter_uid));
@@ -293,11 +307,11 @@ store_result<ingest_outcome> write_session::ingest(const ingest_request& r, time
     s.bind(14, opt_ms(m.retry.max_backoff));
     s.bind(15, now_ms);
     if (!s.run()) {
-      return sql_error("cannot store batch '" + m.batch + "'");
+      return sql_error("cannot store batch '" + name + "'");
     }
     batch_id = db_.last_insert_rowid();
   }
-  {
+  if (!m.dry_run) {
     auto& s = insert_manifest_;
     const sqlite::statement_use use(s);
     s.bind(1, r.sha256);
@@ -349,7 +363,32 @@ store_result<ingest_outcome> write_session::ingest(const ingest_request& r, time
     fx.deltas.push_back({{batch_id, account_state::pending, pipeline_step::preflight},
                          static_cast<std::int64_t>(m.accounts.size())});
   }
-  return ingest_accepted{batch_id};
+  return ingest_accepted{batch_id, name};
+}
+
+store_result<bool> write_session::name_used(const std::string& name) {
+  const sqlite::statement_use use(find_batch_name_);
+  find_batch_name_.bind(1, name);
+  const int rc = find_batch_name_.step();
+  if (!sqlite::is_row(rc) && !sqlite::is_done(rc)) {
+    return sql_error("cannot look up the batch name");
+  }
+  return sqlite::is_row(rc);
+}
+
+store_result<std::string> write_session::dry_run_name(const std::string& batch) {
+  for (int n = 1; n <= 10'000; ++n) {
+    std::string name = batch + "-dry-run" + (n == 1 ? std::string() : "-" + std::to_string(n));
+    auto used = name_used(name);
+    if (!used) {
+      return used.error();
+    }
+    if (!*used) {
+      return name;
+    }
+  }
+  return store_error{store_errc::sql_error,
+                     "batch '" + batch + "' has had 10,000 dry runs; choose a new batch name"};
 }
 
 store_result<commit_outcome> write_session::apply(const transition& t, time_point now,
@@ -441,6 +480,12 @@ store_result<commit_outcome> write_session::apply(const transition& t, time_poin
     s.bind(17, now_ms);
     s.bind(18, to_string(t.expected));
     s.bind(19, opt(t.unlink_sends));
+    s.bind(20, static_cast<std::int64_t>(t.api_calls));
+    if (t.plan) {
+      s.bind(21, t.plan->action);
+      s.bind(22, static_cast<std::int64_t>(t.plan->estimated_api_calls));
+      s.bind(23, static_cast<std::int64_t>(t.plan->estimated_time.count()));
+    }
     if (!s.run()) {
       return sql_error("cannot update account " + t.account_id);
     }

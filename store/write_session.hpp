@@ -72,6 +72,9 @@ class write_session {
 
  private:
   write_session(sqlite::database db, spdlog::logger& log) : db_(std::move(db)), log_(&log) {}
+  store_result<bool> name_used(const std::string& name);
+  // The first free "<batch>-dry-run[-N]".
+  store_result<std::string> dry_run_name(const std::string& batch);
 
   store_error sql_error(std::string_view what) const;
   store_result<std::int64_t> insert_event(const event_record& e);

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "adapters/call_estimate.hpp"
 #include "adapters/tiktok_platform.hpp"
 #include "config/manifest_parser.hpp"
 #include "sandbox/api_service.hpp"
@@ -73,6 +74,7 @@ TEST(calls_per_account, every_mode_with_a_90_day_report_range) {
   }
   // Step by step over the whole batch, as a scheduler with enough concurrency would.
   std::vector<std::vector<std::string>> active(jobs.size());
+  std::vector<ad::call_estimate> planned(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& t = by_mode[*jobs[i].account.mode];
     ++t.accounts;
@@ -80,7 +82,10 @@ TEST(calls_per_account, every_mode_with_a_90_day_report_range) {
     ASSERT_TRUE(pre) << jobs[i].account.id << ": " << pre.error().message;
     t.preflight += pre->api_calls;
     active[i] = pre->active_campaign_ids;
+    planned[i] = ad::estimate_calls(jobs[i], config::batch_action::unlink,
+                                    {pre->api_calls, active[i].size(), pre->found});
   }
+  std::uint64_t planned_total = 0;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& t = by_mode[*jobs[i].account.mode];
     auto b = ops::run(io, platform.backup(ctx, jobs[i], active[i]));
@@ -92,6 +97,11 @@ TEST(calls_per_account, every_mode_with_a_90_day_report_range) {
     auto u = ops::run(io, platform.unlink(ctx, jobs[i]));
     ASSERT_TRUE(u) << u.error().message;
     t.unlink += u->api_calls;
+    // A dry run's plan: the least each step sends (more pages may follow).
+    EXPECT_LE(planned[i].backup, b->api_calls) << jobs[i].account.id;
+    EXPECT_EQ(planned[i].pause, p->api_calls) << jobs[i].account.id;
+    EXPECT_EQ(planned[i].unlink, u->api_calls) << jobs[i].account.id;
+    planned_total += planned[i].total();
   }
   for (const auto& job : jobs) {
     auto v = ops::run(io, platform.verify(ctx, job));
@@ -115,6 +125,17 @@ TEST(calls_per_account, every_mode_with_a_90_day_report_range) {
     EXPECT_LE(t.per_account(t.preflight), 3.0) << config::to_string(mode);
     EXPECT_LE(t.per_account(t.verify), 1.0) << config::to_string(mode);
   }
+  std::uint64_t actual_total = 0;
+  for (const auto& [mode, t] : by_mode) {
+    actual_total += t.total();
+  }
+  std::printf("dry-run plan: %llu calls estimated, %llu sent\n",
+              static_cast<unsigned long long>(planned_total),
+              static_cast<unsigned long long>(actual_total));
+  // The walks' later pages are what the plan cannot see; over a generated world
+  // it still comes within a quarter of the truth either way.
+  EXPECT_GE(static_cast<double>(planned_total), 0.75 * static_cast<double>(actual_total));
+  EXPECT_LE(static_cast<double>(planned_total), 1.25 * static_cast<double>(actual_total));
   EXPECT_EQ(client.count("/bc/advertiser/disable/"), 0U);
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include "adapters/call_estimate.hpp"
 #include "adapters/json_fields.hpp"
 #include "adapters/report_windows.hpp"
 #include "adapters/unlink_request.hpp"
@@ -19,6 +20,37 @@ using std::chrono::year_month_day;
 
 year_month_day ymd(int y, unsigned m, unsigned d) {
   return year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+}
+
+TEST(call_estimate, an_advertiser_with_campaigns_to_pause) {
+  auto job = ops::job_for(ops::busy_ad, unlink_mode::partner_share);
+  job.account.active_campaigns = config::campaign_policy::pause;
+  job.account.backup.reports_since = ymd(2025, 1, 1);
+  job.account.backup.reports_until = ymd(2025, 3, 31);
+  const auto e =
+      ad::estimate_calls(job, config::batch_action::unlink, {4, 1005, ad::relationship::present});
+  EXPECT_EQ(e.preflight, 4U);
+  // Info, two pages of campaigns, one of ad groups, one of ads, three report windows.
+  EXPECT_EQ(e.backup, 1U + 2U + 1U + 1U + 3U);
+  EXPECT_EQ(e.pause, 51U) << "20 campaigns a call";
+  EXPECT_EQ(e.unlink, 1U);
+  EXPECT_EQ(e.verify, 1U);
+  EXPECT_EQ(e.total(), 4U + 8U + 51U + 1U + 1U);
+}
+
+TEST(call_estimate, already_gone_pause_only_and_the_budget) {
+  auto job = ops::job_for(ops::busy_ad, unlink_mode::partner_share);
+  const auto gone =
+      ad::estimate_calls(job, config::batch_action::unlink, {2, 3, ad::relationship::already_gone});
+  EXPECT_EQ(gone.total(), 3U) << "preflight, then verify only";
+  const auto pause =
+      ad::estimate_calls(job, config::batch_action::pause, {2, 3, ad::relationship::present});
+  EXPECT_EQ(pause.pause, 1U);
+  EXPECT_EQ(pause.unlink + pause.verify, 0U) << "action: pause stops after the pause";
+  // The sustained budget is the smaller of qps and qpm / 60.
+  EXPECT_DOUBLE_EQ(ad::seconds_at_budget(600, 10, 600), 60.0);
+  EXPECT_DOUBLE_EQ(ad::seconds_at_budget(600, 50, 600), 60.0);
+  EXPECT_DOUBLE_EQ(ad::seconds_at_budget(600, 0, 0), 0.0);
 }
 
 TEST(report_windows, ninety_days_are_three_windows_of_thirty) {

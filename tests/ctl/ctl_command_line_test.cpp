@@ -81,8 +81,8 @@ TEST(ctl_command_line, names_that_would_change_the_url_are_refused) {
 }
 
 TEST(ctl_command_line, unknown_command) {
-  EXPECT_EQ(parse({"report", "b1"}).error().message,
-            "unlinkctl: unknown command 'report'; see unlinkctl --help");
+  EXPECT_EQ(parse({"unlink", "b1"}).error().message,
+            "unlinkctl: unknown command 'unlink'; see unlinkctl --help");
 }
 
 TEST(ctl_command_line, help_and_validate_pass_through) {
@@ -98,6 +98,47 @@ TEST(ctl_command_line, help_and_validate_pass_through) {
   const auto none = parse({"--json"});
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->command.empty());
+}
+
+TEST(ctl_command_line, report_and_events_options) {
+  const auto r = parse({"report", "b1", "--format", "csv", "-o", "out/r.csv"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->operands, std::vector<std::string>{"b1"});
+  EXPECT_EQ(r->format, "csv");
+  EXPECT_EQ(r->output, "out/r.csv");
+  const auto d = parse({"report", "b1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->format, "json");
+  EXPECT_FALSE(d->output);
+  EXPECT_EQ(parse({"report", "b1", "--format", "xml"}).error().message,
+            "unlinkctl report: --format needs csv or json; see unlinkctl report --help");
+  EXPECT_EQ(parse({"report", "b1", "-o"}).error().message,
+            "unlinkctl report: -o needs a FILE; see unlinkctl report --help");
+  EXPECT_FALSE(parse({"report"}));
+  EXPECT_FALSE(parse({"show", "b1", "--format", "csv"})) << "report's option only";
+
+  const auto e = parse({"events", "--since", "42", "--follow", "--json"});
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->since, 42);
+  EXPECT_TRUE(e->follow);
+  EXPECT_TRUE(e->json);
+  EXPECT_EQ(parse({"events"})->since, 0);
+  EXPECT_FALSE(parse({"events"})->follow);
+  EXPECT_EQ(parse({"events", "--since", "-1"}).error().message,
+            "unlinkctl events: --since needs an event sequence number (0 for all); see unlinkctl "
+            "events --help");
+  EXPECT_FALSE(parse({"events", "b1"})) << "no operands";
+}
+
+TEST(ctl_command_line, validate_takes_the_socket_and_passes_the_rest) {
+  const auto v = parse({"validate", "--socket", "/s.sock", "--offline", "m.yaml"});
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->socket, "/s.sock");
+  EXPECT_EQ(v->passthrough, (std::vector<std::string>{"--offline", "m.yaml"}));
+  const auto after = parse({"validate", "--", "--socket", "x"});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->socket, "/run/unlinkd/unlinkd.sock") << "after --, a file name";
+  EXPECT_EQ(after->passthrough, (std::vector<std::string>{"--", "--socket", "x"}));
 }
 
 }  // namespace

@@ -148,5 +148,20 @@ TEST(ctl_daemon_format, exit_codes_follow_product_md) {
   EXPECT_EQ(exit_code_of(500), exit_usage);
 }
 
+TEST(ctl_daemon_format, an_event_is_one_line_without_empty_parts) {
+  EXPECT_EQ(format_event_line(boost::json::parse(
+                R"({"seq":12,"at":"2026-11-26T16:01:00Z","kind":"transition","detail":"",)"
+                R"("from_state":"pending","to_state":"preflight","step":"preflight",)"
+                R"("batch_id":1,"account_id":"7001"})")),
+            "12  2026-11-26T16:01:00Z  transition  batch 1  account 7001  pending -> preflight  "
+            "step preflight\n");
+  EXPECT_EQ(format_event_line(boost::json::parse(
+                R"({"seq":15,"at":"2026-11-26T16:01:02Z","kind":"batch_paused",)"
+                R"("detail":"paused by an operator","from_state":"","to_state":"","step":"",)"
+                R"("batch_id":1,"uid":0})")),
+            "15  2026-11-26T16:01:02Z  batch_paused  batch 1  uid 0  paused by an operator\n");
+  EXPECT_EQ(format_event_line(boost::json::parse("{}")), "-  -  -\n") << "missing fields show as -";
+}
+
 }  // namespace
 }  // namespace unlinkd::ctl

@@ -27,7 +27,9 @@ using namespace std::chrono_literals;
 // or the test ends.
 class scripted_server {
  public:
-  explicit scripted_server(std::string reply) : reply_(std::move(reply)) {
+  // `close_after`: close the connection right after the reply.
+  explicit scripted_server(std::string reply, bool close_after = false)
+      : reply_(std::move(reply)), close_after_(close_after) {
     std::string pattern = fs::temp_directory_path() / "ctl-sock-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed");
@@ -94,7 +96,7 @@ class scripted_server {
         sent += static_cast<std::size_t>(n);
       }
     }
-    while (!stop_) {  // until the client closes
+    while (!stop_ && !close_after_) {  // until the client closes
       if (::poll(&q, 1, 20) == 1 && ::read(c, buffer, sizeof buffer) <= 0) {
         break;
       }
@@ -103,6 +105,7 @@ class scripted_server {
   }
 
   std::string reply_;
+  bool close_after_ = false;
   std::string dir_;
   std::string path_;
   int fd_ = -1;
@@ -177,6 +180,49 @@ TEST(ctl_socket_client, a_garbled_answer_is_a_failure) {
   const auto r = client.get("/v1/health");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().what, socket_failure::kind::failed);
+}
+
+TEST(ctl_socket_client, a_stream_is_handed_over_piece_by_piece_to_its_end) {
+  scripted_server server(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nab\ncd\r\n3\r\nef\n\r\n0\r\n\r\n");
+  const socket_client client(server.path(), 5s);
+  std::string got;
+  const auto r = client.stream({"GET", "/v1/events?since=3", {}, {}, {}},
+                               [&](std::string_view data) { got += data; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200U);
+  EXPECT_EQ(r->content_type, "application/x-ndjson");
+  EXPECT_EQ(r->body, "") << "the body went to on_data";
+  EXPECT_EQ(got, "ab\ncdef\n");
+  EXPECT_TRUE(server.request().starts_with("GET /v1/events?since=3 HTTP/1.1\r\n"));
+}
+
+TEST(ctl_socket_client, a_stream_that_breaks_off_is_a_failure_after_its_data) {
+  scripted_server server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab\n\r\n",
+                         true);
+  const socket_client client(server.path(), 5s);
+  std::string got;
+  const auto r =
+      client.stream({"GET", "/v1/events", {}, {}, {}}, [&](std::string_view data) { got += data; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().what, socket_failure::kind::failed);
+  EXPECT_NE(r.error().message.find("broke"), std::string::npos) << r.error().message;
+  EXPECT_EQ(got, "ab\n");
+}
+
+TEST(ctl_socket_client, a_stream_refused_with_an_error_answer_gives_it_whole) {
+  scripted_server server(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 28\r\n\r\n"
+      "{\"error\":\"too_many_streams\"}");
+  const socket_client client(server.path(), 5s);
+  bool called = false;
+  const auto r =
+      client.stream({"GET", "/v1/events", {}, {}, {}}, [&](std::string_view) { called = true; });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 503U);
+  EXPECT_EQ(r->body, "{\"error\":\"too_many_streams\"}");
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -126,8 +129,9 @@ TEST_F(control_api_test, a_submitted_manifest_becomes_a_batch_once) {
                 .at("accounts")
                 .as_int64(),
             1);
-  const auto events = call("GET", "/v1/events?since=0", reader());
+  const auto events = call("GET", "/v1/events?since=0&follow=false", reader());
   EXPECT_EQ(events.content_type, "application/x-ndjson");
+  EXPECT_FALSE(events.next) << "follow=false is one answer";
   EXPECT_NE(events.body.find("batch_accepted"), std::string::npos);
 }
 
@@ -155,6 +159,92 @@ TEST_F(control_api_test, unknown_things_are_404_and_bad_queries_400) {
   ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest).status, 201U);
   EXPECT_EQ(call("GET", "/v1/batches/api-test/accounts?state=happy", reader()).status, 400U);
   EXPECT_EQ(call("GET", "/v1/events?since=x", reader()).status, 400U);
+  EXPECT_EQ(call("GET", "/v1/events?follow=maybe", reader()).status, 400U);
+  EXPECT_EQ(call("GET", "/v1/events?follow=false&limit=0", reader()).status, 400U);
+  EXPECT_EQ(call("GET", "/v1/events?follow=false&limit=x", reader()).status, 400U);
+}
+
+TEST_F(control_api_test, follow_false_pages_by_limit_and_since) {
+  ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest).status, 201U);
+  ASSERT_EQ(call("POST", "/v1/batches/api-test/pause", admin()).status, 200U);
+  ASSERT_EQ(call("POST", "/v1/batches/api-test/resume", admin()).status, 200U);
+  const auto lines = [](const std::string& ndjson) {
+    std::vector<json::value> out;
+    std::size_t at = 0;
+    for (auto end = ndjson.find('\n'); end != std::string::npos;
+         at = end + 1, end = ndjson.find('\n', at)) {
+      out.push_back(json::parse(ndjson.substr(at, end - at)));
+    }
+    return out;
+  };
+  const auto all = lines(call("GET", "/v1/events?follow=false", reader()).body);
+  ASSERT_GE(all.size(), 3U);
+  const auto first_two = lines(call("GET", "/v1/events?follow=false&limit=2", reader()).body);
+  ASSERT_EQ(first_two.size(), 2U);
+  EXPECT_EQ(first_two[1], all[1]);
+  const auto after = all[0].at("seq").as_int64();
+  const auto rest =
+      lines(call("GET", "/v1/events?follow=false&since=" + std::to_string(after), reader()).body);
+  ASSERT_EQ(rest.size(), all.size() - 1);
+  EXPECT_EQ(rest[0], all[1]);
+}
+
+// The stream's source, called as control_server calls it: the events after
+// `since` first, then "" while nothing is new, then an event appended later.
+TEST_F(control_api_test, a_followed_stream_gives_new_events_as_they_come) {
+  ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest).status, 201U);
+  const auto stream = call("GET", "/v1/events?since=0", reader());
+  ASSERT_EQ(stream.status, 200U);
+  EXPECT_EQ(stream.content_type, "application/x-ndjson");
+  ASSERT_TRUE(stream.next) << "following is the default";
+  const auto next = [&] {
+    std::optional<std::optional<std::string>> out;
+    asio::co_spawn(io_, stream.next(),
+                   [&](const std::exception_ptr& e, std::optional<std::string> v) {
+                     if (e) {
+                       std::rethrow_exception(e);
+                     }
+                     out = std::move(v);
+                   });
+    io_.restart();
+    while (!out) {
+      io_.run_one();
+    }
+    return *out;
+  };
+  const auto first = next();
+  ASSERT_TRUE(first);
+  EXPECT_NE(first->find("batch_accepted"), std::string::npos) << *first;
+  const auto quiet = next();
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(*quiet, "") << "nothing new yet";
+  ASSERT_EQ(call("POST", "/v1/batches/api-test/pause", admin()).status, 200U);
+  const auto later = next();
+  ASSERT_TRUE(later);
+  EXPECT_NE(later->find("\"uid\":4242"), std::string::npos) << *later;
+  EXPECT_EQ(later->find("batch_accepted"), std::string::npos) << "only what is new: " << *later;
+}
+
+TEST_F(control_api_test, metrics_are_routed_to_the_renderer_for_readers) {
+  const auto unset = call("GET", "/metrics", reader());
+  EXPECT_EQ(unset.status, 503U);
+  EXPECT_EQ(json::parse(unset.body).at("error").as_string(), "metrics_unavailable");
+  control_settings s;
+  s.groups = {gid_t{5000}, gid_t{5001}};
+  int rendered = 0;
+  s.metrics = [&rendered] {
+    ++rendered;
+    return "# TYPE unlinkd_up gauge\nunlinkd_up " + std::to_string(rendered) + "\n";
+  };
+  api_ = std::make_unique<control_api>(*store_, *engine_, s);
+  const auto m = call("GET", "/metrics", reader());
+  EXPECT_EQ(m.status, 200U);
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(m.body, "# TYPE unlinkd_up gauge\nunlinkd_up 1\n") << "rendered on each request";
+  EXPECT_EQ(call("GET", "/metrics", reader()).body, "# TYPE unlinkd_up gauge\nunlinkd_up 2\n");
+  EXPECT_EQ(call("GET", "/metrics", stranger()).status, 403U);
+  EXPECT_EQ(call("POST", "/metrics", reader()).status, 403U) << "a POST is a change";
+  EXPECT_EQ(call("POST", "/metrics", admin()).status, 404U);
 }
 
 TEST_F(control_api_test, controls_go_through_the_engine_and_conflicts_are_409) {
@@ -163,7 +253,7 @@ TEST_F(control_api_test, controls_go_through_the_engine_and_conflicts_are_409) {
   EXPECT_EQ(paused.status, 200U) << paused.body;
   EXPECT_EQ(call("POST", "/v1/batches/api-test/pause", admin()).status, 409U);
   EXPECT_EQ(call("POST", "/v1/batches/api-test/resume", admin()).status, 200U);
-  const auto events = call("GET", "/v1/events?since=0", reader()).body;
+  const auto events = call("GET", "/v1/events?since=0&follow=false", reader()).body;
   EXPECT_NE(events.find("\"uid\":4242"), std::string::npos) << "changes are audited with the uid";
 }
 

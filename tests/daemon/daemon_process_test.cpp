@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -300,6 +301,121 @@ TEST_F(daemon_process, socket_activation_serves_on_the_socket_systemd_passes) {
   EXPECT_TRUE(wait_log("control socket from systemd")) << log();
   ::kill(pid_, SIGTERM);
   EXPECT_EQ(wait_exit(20s), 0) << log();
+}
+
+// One connection to the control socket with a request sent, read as it comes.
+class raw_connection {
+ public:
+  raw_connection(const std::string& path, const std::string& target) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      throw std::runtime_error("cannot connect to " + path);
+    }
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: unlinkd\r\n\r\n";
+    if (::write(fd_, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      throw std::runtime_error("cannot send the request");
+    }
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  raw_connection(raw_connection&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), got_(std::move(other.got_)), closed_(other.closed_) {}
+  raw_connection& operator=(raw_connection&&) = delete;
+  ~raw_connection() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+
+  // Reads until `text` has come (true) or the peer closed or the deadline passed.
+  bool read_until(const std::string& text, std::chrono::seconds deadline = 10s) {
+    const auto end = steady::now() + deadline;
+    while (got_.find(text) == std::string::npos && !closed_ && steady::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) != 1) {
+        continue;
+      }
+      char buffer[4096];
+      const auto n = ::read(fd_, buffer, sizeof buffer);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      got_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got_.find(text) != std::string::npos;
+  }
+  // Reads until the peer closes; true when it did by the deadline.
+  bool read_to_end(std::chrono::seconds deadline = 10s) {
+    read_until(std::string(1, '\0'), deadline);  // never sent: reads to the end
+    return closed_;
+  }
+  [[nodiscard]] const std::string& got() const { return got_; }
+
+ private:
+  int fd_ = -1;
+  std::string got_;
+  bool closed_ = false;
+};
+
+// The event stream at the socket: chunked NDJSON that stays open, a cap on
+// open streams (a closed stream frees its place), and every stream ended
+// with its last chunk when the daemon stops.
+TEST_F(daemon_process, event_streams_are_capped_and_end_when_the_daemon_stops) {
+  start();
+  ASSERT_TRUE(wait_message("READY=1")) << log();
+  const std::string socket = dir_ + "/unlinkd.sock";
+  drop_manifest();
+  ASSERT_TRUE(wait_log("accepted as batch")) << log();
+
+  std::vector<raw_connection> streams;
+  for (int i = 0; i < 64; ++i) {
+    streams.emplace_back(socket, "/v1/events?since=0");
+    ASSERT_TRUE(streams.back().read_until("\"kind\":\"batch_accepted\"")) << i << "\n"
+                                                                          << streams.back().got();
+  }
+  const auto& first = streams.front().got();
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 OK\r\n", 0), 0U) << first;
+  EXPECT_NE(first.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << first;
+  EXPECT_NE(first.find("Content-Type: application/x-ndjson\r\n"), std::string::npos) << first;
+
+  raw_connection refused(socket, "/v1/events?since=0");
+  ASSERT_TRUE(refused.read_to_end()) << refused.got();
+  EXPECT_EQ(refused.got().rfind("HTTP/1.1 503 ", 0), 0U) << refused.got();
+  EXPECT_NE(refused.got().find("\"error\":\"too_many_streams\""), std::string::npos)
+      << refused.got();
+  // Other requests are still served.
+  EXPECT_NE(get_over_unix_socket(socket, "/v1/health").find("200 OK"), std::string::npos);
+  const auto page = get_over_unix_socket(socket, "/v1/events?since=0&follow=false&limit=1");
+  EXPECT_NE(page.find("Content-Length: "), std::string::npos) << "follow=false is one answer\n"
+                                                              << page;
+
+  // A client that leaves frees its place (the server notices within a poll).
+  streams.pop_back();
+  const auto end = steady::now() + 10s;
+  bool served = false;
+  while (!served && steady::now() < end) {
+    raw_connection again(socket, "/v1/events?since=0");
+    served = again.read_until("batch_accepted", 5s);
+    if (served) {
+      streams.push_back(std::move(again));
+    } else {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_TRUE(served) << "a closed stream kept its place";
+
+  const auto stopping = steady::now();
+  ::kill(pid_, SIGTERM);
+  for (auto& s : streams) {
+    EXPECT_TRUE(s.read_to_end()) << s.got();
+    EXPECT_TRUE(s.got().ends_with("\r\n0\r\n\r\n")) << "the last chunk was sent\n" << s.got();
+  }
+  EXPECT_EQ(wait_exit(20s), 0) << log();
+  EXPECT_LT(steady::now() - stopping, 5s) << "open streams held up the stop";
 }
 
 TEST_F(daemon_process, a_bad_config_stops_the_start_with_its_position) {

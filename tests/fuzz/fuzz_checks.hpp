@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,28 @@
     }                                                                                   \
   } while (false)
 
+// An invariant an open finding breaks (docs/FUZZING.md, "Open findings"):
+// checked only under UNLINKD_FUZZ_STRICT=1, so that fuzzing goes on past a
+// reported bug instead of finding it again on every run. Once the fix lands,
+// the check becomes UNLINKD_FUZZ_CHECK and its inputs move out of open/.
+#define UNLINKD_FUZZ_CHECK_OPEN(condition) \
+  do {                                     \
+    if (::unlinkd::fuzz::strict()) {       \
+      UNLINKD_FUZZ_CHECK(condition);       \
+    }                                      \
+  } while (false)
+
 namespace unlinkd::fuzz {
+
+// UNLINKD_FUZZ_STRICT=1 in the environment: open findings (reported, not yet
+// fixed in code the fuzz targets do not own) are fatal too.
+inline bool strict() {
+  static const bool on = [] {
+    const char* v = std::getenv("UNLINKD_FUZZ_STRICT");
+    return v != nullptr && std::string_view(v) == "1";
+  }();
+  return on;
+}
 
 // `FILE:LINE:COL: error: MESSAGE` with control characters shown as \xNN.
 inline std::string escaped(const config::diagnostic& d) {

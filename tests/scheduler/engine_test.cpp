@@ -255,6 +255,10 @@ TEST_F(engine_test, every_mode_runs_from_preflight_to_verify) {
     ASSERT_TRUE(stored.backup.has_value()) << a.id;
     EXPECT_EQ(stored.backup->digest, "digest-of-" + a.id);
     EXPECT_TRUE(stored.unlink_sent_at.has_value());
+    // The fake's counts: preflight 3, backup 5, a pause 1 per 20 campaigns, unlink 1, verify 1.
+    EXPECT_EQ(stored.api_calls, a.type == config::account_type::advertiser ? 11U : 10U) << a.id;
+    ASSERT_TRUE(stored.started_at && stored.ended_at);
+    EXPECT_LE(*stored.started_at, *stored.ended_at);
     if (a.type == config::account_type::advertiser) {
       EXPECT_EQ(stored.campaigns_paused.size(), 2U) << a.id;
       EXPECT_TRUE(remote.active_campaigns.empty());
@@ -446,6 +450,14 @@ TEST_F(engine_test, a_dry_run_makes_no_mutating_call_and_plans_every_account) {
   EXPECT_EQ(platform_.count(pipeline_step::backup), 0U);
   for (const auto& a : m.accounts) {
     EXPECT_TRUE(platform_.world.at(a.id).linked);
+    const auto stored = account(batch, a.id);
+    EXPECT_EQ(stored.api_calls, 3U) << "the fake's preflight sends 3";
+    ASSERT_TRUE(stored.plan.has_value()) << a.id;
+    EXPECT_EQ(stored.plan->action, "unlink");
+    EXPECT_GT(stored.plan->estimated_api_calls, 3U + 1U + 1U) << "preflight, unlink, verify";
+    // The Basic tier's 10 calls a second.
+    EXPECT_EQ(stored.plan->estimated_time,
+              std::chrono::milliseconds{100 * stored.plan->estimated_api_calls});
   }
   stop();
 }

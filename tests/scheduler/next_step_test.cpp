@@ -110,6 +110,27 @@ TEST_F(next_step_test, a_dry_run_ends_after_preflight_with_a_plan) {
       decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
   EXPECT_EQ(d.transition.to, account_state::done);
   EXPECT_EQ(d.transition.event.kind, "plan");
+  ASSERT_TRUE(d.transition.plan.has_value());
+  EXPECT_EQ(d.transition.plan->action, "unlink");
+  EXPECT_EQ(d.transition.plan->estimated_time, std::chrono::milliseconds{0})
+      << "no budget known, no time";
+
+  policy_.budget_qps = 50;
+  policy_.budget_qpm = 1'200;  // 20 a second: the minute is the tighter limit
+  r.api_calls = 2;
+  const auto timed =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  ASSERT_TRUE(timed.transition.plan.has_value());
+  EXPECT_EQ(timed.transition.api_calls, 2U);
+  EXPECT_EQ(timed.transition.plan->estimated_time,
+            std::chrono::milliseconds{50 * timed.transition.plan->estimated_api_calls});
+
+  r.found = adapters::relationship::already_gone;
+  const auto gone =
+      decide(at(account_state::preflight, pipeline_step::preflight), policy_, r, now_, 0);
+  ASSERT_TRUE(gone.transition.plan.has_value());
+  EXPECT_EQ(gone.transition.plan->action, "already_unlinked");
+  EXPECT_EQ(gone.transition.plan->estimated_api_calls, 3U) << "preflight again, then one verify";
 }
 
 TEST_F(next_step_test, after_the_backup_come_pause_then_unlink) {

@@ -134,6 +134,30 @@ TEST_F(store_ingest, a_batch_name_is_never_used_twice_even_after_it_finished) {
   EXPECT_NE(describe(*again).find("never reused"), std::string::npos);
 }
 
+TEST_F(store_ingest, a_dry_run_reserves_neither_the_bytes_nor_the_name) {
+  auto s = open();
+  auto dry = make_manifest("b1", 2);
+  dry.dry_run = true;
+  auto first = s->ingest_blocking(make_request(dry, "h1"));
+  const auto first_id = accepted(first);
+  EXPECT_EQ(std::get<ingest_accepted>(first.value()).batch_name, "b1-dry-run");
+  batch_transition done{first_id, batch_state::queued, batch_state::completed, "planned", {}};
+  ASSERT_EQ(run(io_, s->commit(done)).value(), commit_outcome::applied);
+
+  // The same bytes again as a dry run: another plan, under the next free name.
+  auto second = s->ingest_blocking(make_request(dry, "h1"));
+  const auto second_id = accepted(second);
+  EXPECT_EQ(std::get<ingest_accepted>(second.value()).batch_name, "b1-dry-run-2");
+  batch_transition done2{second_id, batch_state::queued, batch_state::completed, "planned", {}};
+  ASSERT_EQ(run(io_, s->commit(done2)).value(), commit_outcome::applied);
+
+  // Then for real: same bytes, same name, accepted.
+  auto real = s->ingest_blocking(make_request(make_manifest("b1", 2), "h1"));
+  accepted(real);
+  EXPECT_EQ(std::get<ingest_accepted>(real.value()).batch_name, "b1");
+  EXPECT_EQ(run(io_, s->batches()).value().size(), 3U);
+}
+
 TEST_F(store_ingest, an_account_of_an_unfinished_batch_is_refused_naming_that_batch) {
   auto s = open();
   const auto first = accepted(s->ingest_blocking(make_request(make_manifest("b1", 10, 100), "h1")));

@@ -47,6 +47,45 @@ class store_transitions : public ::testing::Test {
   std::int64_t batch_ = 0;
 };
 
+TEST_F(store_transitions, api_calls_add_up_and_the_pipeline_is_timed) {
+  const auto started = clock_.now();
+  auto t = step("100", account_state::pending, account_state::backup, pipeline_step::backup);
+  t.api_calls = 3;
+  ASSERT_EQ(run(io_, store_->commit(t)).value(), commit_outcome::applied);
+  EXPECT_EQ(account("100").api_calls, 3U);
+  EXPECT_EQ(account("100").started_at, started);
+  EXPECT_FALSE(account("100").ended_at);
+
+  clock_.advance(10s);
+  auto failed = step("100", account_state::backup, account_state::failed, pipeline_step::backup);
+  failed.api_calls = 4;
+  ASSERT_EQ(run(io_, store_->commit(failed)).value(), commit_outcome::applied);
+  auto a = account("100");
+  EXPECT_EQ(a.api_calls, 7U);
+  EXPECT_EQ(a.started_at, started) << "the first transition's time stays";
+  EXPECT_EQ(a.ended_at, started + 10s);
+
+  // retry-failed: running again, no end yet; the calls keep counting.
+  clock_.advance(5s);
+  auto again = step("100", account_state::failed, account_state::pending, pipeline_step::backup);
+  ASSERT_EQ(run(io_, store_->commit(again)).value(), commit_outcome::applied);
+  a = account("100");
+  EXPECT_EQ(a.api_calls, 7U);
+  EXPECT_FALSE(a.ended_at);
+}
+
+TEST_F(store_transitions, a_dry_runs_plan_is_stored) {
+  auto t = step("101", account_state::pending, account_state::done, pipeline_step::preflight);
+  t.plan = account_plan{"unlink", 12, 1200ms};
+  ASSERT_EQ(run(io_, store_->commit(t)).value(), commit_outcome::applied);
+  const auto a = account("101");
+  ASSERT_TRUE(a.plan);
+  EXPECT_EQ(a.plan->action, "unlink");
+  EXPECT_EQ(a.plan->estimated_api_calls, 12U);
+  EXPECT_EQ(a.plan->estimated_time, 1200ms);
+  EXPECT_FALSE(account("100").plan) << "no plan unless a dry run made one";
+}
+
 TEST_F(store_transitions, an_applied_transition_sets_every_field_it_names) {
   auto t = step("100", account_state::pending, account_state::unlink, pipeline_step::unlink);
   t.attempts = 2;

@@ -1,0 +1,57 @@
+#include "tests/reliability/scenario_profiles.hpp"
+
+namespace unlinkd::reliability {
+
+std::string crash_faults_profile() {
+  return "faults:\n"
+         "  api_50002: 0.02\n"
+         "  api_51xxx: 0.01\n"
+         "  http_503: 0.02\n"
+         "  reset_before: 0.01\n"
+         "  reset_after_apply: 0.05\n"
+         "code_51xxx: 51000\n"
+         "latency:\n"
+         "  fixed: 1ms\n"
+         "  jitter: 10ms\n";
+}
+
+std::string faults_profile(double rate_limited) {
+  // reset_after_apply only acts on mutating calls (a read drawn for it gets
+  // no fault), so it is weighted to give about half of the resets among the
+  // calls that can have one.
+  return "faults:\n"
+         "  api_50000: 0.03\n"
+         "  api_50002: 0.03\n"
+         "  api_51xxx: 0.01\n"
+         "  http_502: 0.01\n"
+         "  http_503: 0.02\n"
+         "  api_40100: " +
+         std::to_string(rate_limited) +
+         "\n"
+         "  reset_before: 0.005\n"
+         "  reset_after_apply: 0.005\n"
+         "code_51xxx: 51000\n"
+         "latency:\n"
+         "  fixed: 1ms\n"
+         "  jitter: 10ms\n"
+         "  tail_probability: 0.01\n"
+         "  tail: 1500ms\n";
+}
+
+double rate_limited_share(bool short_run) { return short_run ? 0.0 : 0.02; }
+
+std::string fast_retry_config() {
+  return "retry:\n"
+         "  max_attempts: 8\n"
+         "  initial_backoff: 200ms\n"
+         "  max_backoff: 3s\n"
+         "drain_timeout: 5s\n";
+}
+
+std::chrono::seconds batch_deadline(int accounts, bool no_limits) {
+  // Measured: about 1 s per account with the Basic budget is far too slow
+  // for 2,000; the full run uses the Ultimate tier (50 calls/s).
+  return std::chrono::seconds(no_limits ? 240 + accounts : 600 + 2 * accounts);
+}
+
+}  // namespace unlinkd::reliability
