@@ -45,6 +45,11 @@ TEST(reliability, crash_sigkill_at_random_moments_loses_nothing_and_repeats_noth
   EXPECT_TRUE(found.empty()) << as_text(found);
   // The kills must have hit a running batch, or the scenario proved little.
   ASSERT_FALSE(open_at_last_kill.is_null());
+  // Not a failure by itself (a terminal state is the requirement), but the
+  // first thing to read when an account did not end done.
+  for (const auto& line : check_all_in_state(run.report(), "done")) {
+    std::cout << "crash: not done: " << line << "\n";
+  }
   std::cout << "crash: " << s.crash_kills << " SIGKILLs, " << run.daemon().starts()
             << " starts; at the last kill the batch was "
             << boost::json::serialize(open_at_last_kill.at("accounts")) << "\n"
