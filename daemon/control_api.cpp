@@ -91,7 +91,7 @@ json::object batch_json(const store::batch_record& b, const store::count_map& co
                  {"dry_run", b.dry_run},
                  {"credentials", b.credentials},
                  {"business_center_id", b.business_center_id},
-                 {"source_file", b.source_file},
+                 {"source_file", config::printable_utf8(b.source_file)},
                  {"submitter_uid", b.submitter_uid},
                  {"created_at", iso(b.created_at)},
                  {"accounts", counts_json(counts)}};
@@ -132,7 +132,7 @@ json::object event_json(const store::event_record& e) {
   json::object o{{"seq", e.seq},
                  {"at", iso(e.at)},
                  {"kind", e.kind},
-                 {"detail", e.detail},
+                 {"detail", config::printable_utf8(e.detail)},  // may quote a file name
                  {"from_state", e.from_state},
                  {"to_state", e.to_state},
                  {"step", e.step}};
@@ -420,7 +420,9 @@ config::manifest_result control_api::parse(const control_request& r) const {
 }
 
 std::string control_api::manifest_name(const control_request& r) {
-  return r.manifest_name.empty() ? "manifest.yaml" : r.manifest_name;
+  // A header's bytes: stored as the batch's source_file and quoted in events
+  // and errors, so only as valid UTF-8.
+  return r.manifest_name.empty() ? "manifest.yaml" : config::printable_utf8(r.manifest_name);
 }
 
 control_response control_api::invalid_manifest(const control_request& r,

@@ -69,9 +69,9 @@ class control_api_test : public ::testing::Test {
 
  protected:
   control_response call(const std::string& method, const std::string& target, const caller& who,
-                        const std::string& body = {}) {
+                        const std::string& body = {}, const std::string& name = "batch.yaml") {
     std::optional<control_response> out;
-    control_request r{method, target, body, "batch.yaml"};
+    control_request r{method, target, body, name};
     asio::co_spawn(io_, api_->handle(r, who), [&](const std::exception_ptr& e, control_response v) {
       if (e) {
         std::rethrow_exception(e);
@@ -162,6 +162,26 @@ TEST_F(control_api_test, unknown_things_are_404_and_bad_queries_400) {
   EXPECT_EQ(call("GET", "/v1/events?follow=maybe", reader()).status, 400U);
   EXPECT_EQ(call("GET", "/v1/events?follow=false&limit=0", reader()).status, 400U);
   EXPECT_EQ(call("GET", "/v1/events?follow=false&limit=x", reader()).status, 400U);
+}
+
+// Found by control_request_fuzz: X-Manifest-Name's bytes were stored as the
+// batch's source_file and quoted into its event, so the event stream and
+// the batch answer were not valid JSON (RFC 8259 §8.1 wants UTF-8).
+TEST_F(control_api_test, a_manifest_name_that_is_not_utf8_is_stored_escaped) {
+  ASSERT_EQ(call("POST", "/v1/batches", admin(), manifest, "acme\xff.yaml").status, 201U);
+  const auto events = call("GET", "/v1/events?follow=false", reader()).body;
+  ASSERT_FALSE(events.empty());
+  for (std::size_t at = 0, end = events.find('\n'); end != std::string::npos;
+       at = end + 1, end = events.find('\n', at)) {
+    json::error_code ec;
+    json::parse(events.substr(at, end - at), ec);  // strict: invalid UTF-8 is an error
+    EXPECT_FALSE(ec) << events.substr(at, end - at);
+  }
+  EXPECT_NE(events.find("acme\\\\xFF.yaml"), std::string::npos) << events;
+  json::error_code ec;
+  const auto batch = json::parse(call("GET", "/v1/batches/api-test", reader()).body, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(batch.at("source_file").as_string(), "acme\\xFF.yaml");
 }
 
 TEST_F(control_api_test, follow_false_pages_by_limit_and_since) {
