@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "config/utf8.hpp"
+
 namespace unlinkd::daemon {
 
 namespace json = boost::json;
@@ -154,7 +156,7 @@ std::string report_json(const store::batch_record& batch,
                                       {"action", std::string(config::to_string(batch.action))},
                                       {"dry_run", batch.dry_run},
                                       {"business_center_id", batch.business_center_id},
-                                      {"source_file", batch.source_file},
+                                      {"source_file", config::printable_utf8(batch.source_file)},
                                       {"submitter_uid", batch.submitter_uid},
                                       {"summary", std::move(summary)},
                                       {"accounts", std::move(rows)}}) +
