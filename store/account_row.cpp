@@ -141,8 +141,7 @@ account_record read_account(const sqlite::statement& s, int first) {
     r.plan = account_plan{s.column_text(i), static_cast<std::uint32_t>(s.column_int(i + 1)),
                           std::chrono::milliseconds{s.column_int(i + 2)}};
   }
-  i += 3;
-  return r;
+  return r;  // the plan's three columns are the last
 }
 
 const std::string_view batch_columns =
