@@ -5,6 +5,7 @@
 // implementation is tiktok_platform (over an api_client), tests use a fake.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct account_job {
   std::string batch;               // the manifest's batch name
   std::string business_center_id;  // the manifest's business_center_id
   config::account account;         // settings resolved against defaults
+  // Set only for the one resend after verify_deadline (PRODUCT.md §3): the
+  // relationship keys the last verify still read. Only those are sent again
+  // (an earlier, unanswered send may have removed the others), and a "not
+  // there" answer counts as that earlier send having taken (reads lag writes).
+  std::optional<std::vector<std::string>> resend_only;
 };
 
 // Counted per operation: the fewer per account, the faster a budget-bound batch.
@@ -50,6 +56,7 @@ struct unlink_outcome : call_count {};
 
 struct verify_outcome : call_count {
   relationship found = relationship::present;  // already_gone: the unlink took
+  std::vector<std::string> still_listed;       // present: the keys read (wanted_keys' form)
 };
 
 class platform {

@@ -341,6 +341,12 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
   const auto keys = wanted_keys(job);
   auto requests = unlink_requests(job);
   for (std::size_t i = 0; i < requests.size(); ++i) {
+    const std::string& key = keys.at(i < keys.size() ? i : 0);
+    const bool resend = job.resend_only.has_value();
+    if (resend && std::find(job.resend_only->begin(), job.resend_only->end(), key) ==
+                      job.resend_only->end()) {
+      continue;  // gone when verify read: the unanswered send removed it
+    }
     auto reply = co_await counted_call(client_, ctx, std::move(requests[i]), out.api_calls);
     if (reply) {
       continue;
@@ -348,11 +354,15 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
     if (reply.error().code != param_error) {
       co_return reply.error();
     }
+    if (resend) {
+      // Verify read it still listed, the API says it is not there: the
+      // unanswered send took and the read lagged. Verify settles it.
+      continue;
+    }
     // "Not there": an earlier attempt (whose reply was lost) may have taken.
     // Only the read can tell; if it no longer lists this relationship the
     // unlink is done, otherwise the API's own words stand.
     auto rel = co_await read_relationship(ctx, job, out.api_calls);
-    const std::string& key = keys.at(i < keys.size() ? i : 0);
     if (rel && std::find(rel->listed.begin(), rel->listed.end(), key) == rel->listed.end()) {
       continue;
     }
@@ -428,8 +438,10 @@ asio::awaitable<api_result<verify_outcome>> tiktok_platform::verify(const call_c
       co_return listing.error();
     }
     if (listing->complete) {
-      out.found = listing->ids.contains(job.account.id) ? relationship::present
-                                                        : relationship::already_gone;
+      if (listing->ids.contains(job.account.id)) {
+        out.still_listed = {job.account.id};
+      }
+      out.found = out.still_listed.empty() ? relationship::already_gone : relationship::present;
       co_return out;
     }
   }
@@ -437,7 +449,8 @@ asio::awaitable<api_result<verify_outcome>> tiktok_platform::verify(const call_c
   if (!rel) {
     co_return rel.error();
   }
-  out.found = rel->listed.empty() ? relationship::already_gone : relationship::present;
+  out.still_listed = std::move(rel->listed);
+  out.found = out.still_listed.empty() ? relationship::already_gone : relationship::present;
   co_return out;
 }
 

@@ -285,6 +285,7 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
   } guard(*this, b, alive);
 
   bool resend = false;
+  std::vector<std::string> still_listed;  // what the verify before a resend read
   for (;;) {
     if (!runs(b)) {
       must(co_await store_.release(a.batch_id, a.settings.id), "cannot release an account");
@@ -322,7 +323,11 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
       }
     }
     const auto started = clock::now();
-    const step_report report = co_await run_step(b, a, step);
+    std::optional<std::vector<std::string>> resend_only;
+    if (resend) {
+      resend_only = std::move(still_listed);
+    }
+    const step_report report = co_await run_step(b, a, step, std::move(resend_only));
     ++stats_.steps_run;
     const auto index = static_cast<std::size_t>(step);
     stats_.step_durations.at(index).observe(clock::now() - started);
@@ -335,6 +340,7 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
     }
     const bool release = d.transition.release_claim;
     resend = d.resend_unlink;
+    still_listed = report.still_listed;
     if (!co_await commit(a, std::move(d.transition))) {
       co_return;
     }
@@ -349,14 +355,16 @@ asio::awaitable<void> engine::run_account(store::account_record a) {
 }
 
 asio::awaitable<step_report> engine::run_step(batch_slot& b, const store::account_record& a,
-                                              pipeline_step step) {
+                                              pipeline_step step,
+                                              std::optional<std::vector<std::string>> resend_only) {
   adapters::call_context ctx = *b.context;
   ctx.batch = b.policy.name;
   ctx.dry_run = b.policy.dry_run;
   ctx.deadline = std::chrono::steady_clock::now() + options_.step_timeout;
   std::uint32_t calls_sent = 0;  // in the coroutine frame: alive across every co_await below
   ctx.calls_sent = &calls_sent;
-  const adapters::account_job job{b.policy.name, b.policy.business_center_id, a.settings};
+  const adapters::account_job job{b.policy.name, b.policy.business_center_id, a.settings,
+                                  std::move(resend_only)};
   step_report r;
   r.step = step;
   switch (step) {
@@ -417,6 +425,7 @@ asio::awaitable<step_report> engine::run_step(batch_slot& b, const store::accoun
         r.error = res.error();
       } else {
         r.found = res->found;
+        r.still_listed = std::move(res->still_listed);
         r.api_calls = res->api_calls;
       }
       break;

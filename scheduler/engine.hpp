@@ -140,8 +140,10 @@ class engine {
   boost::asio::awaitable<std::size_t> claim_for(batch_slot& b, std::size_t limit);
   boost::asio::awaitable<void> finish_batches();
   boost::asio::awaitable<void> run_account(store::account_record a);
-  boost::asio::awaitable<step_report> run_step(batch_slot& b, const store::account_record& a,
-                                               store::pipeline_step step);
+  // `resend_only`: set for the one resend of an unlink (see account_job).
+  boost::asio::awaitable<step_report> run_step(
+      batch_slot& b, const store::account_record& a, store::pipeline_step step,
+      std::optional<std::vector<std::string>> resend_only = std::nullopt);
   // Commits `t` and applies it to `a`; false when it was stale (the account
   // changed under us: a cancel, say).
   boost::asio::awaitable<bool> commit(store::account_record& a, store::transition t);

@@ -167,7 +167,7 @@ decision on_error(const store::account_record& a, const batch_policy& p, const s
 
 // A dry run ends after preflight with what the real run would do and cost.
 decision dry_run_plan(const store::account_record& a, const batch_policy& p, const step_report& r) {
-  const adapters::account_job job{p.name, p.business_center_id, a.settings};
+  const adapters::account_job job{p.name, p.business_center_id, a.settings, std::nullopt};
   const auto calls =
       adapters::estimate_calls(job, p.action, {r.api_calls, r.active_campaigns.size(), r.found})
           .total();

@@ -21,6 +21,7 @@ struct step_report {
   std::string backup_folder;                  // backup
   std::string backup_digest;                  // backup
   std::vector<std::string> paused;            // pause
+  std::vector<std::string> still_listed;      // verify: relationship keys still read
   std::uint32_t api_calls = 0;
 };
 

@@ -65,7 +65,7 @@ TEST(calls_per_account, every_mode_with_a_90_day_report_range) {
   std::map<config::unlink_mode, tally> by_mode;
   std::vector<ad::account_job> jobs;
   for (const auto& a : manifest.accounts) {
-    ad::account_job job{manifest.batch, manifest.business_center_id, a};
+    ad::account_job job{manifest.batch, manifest.business_center_id, a, std::nullopt};
     job.account.backup.reports_since = std::chrono::year_month_day{
         std::chrono::year{2025}, std::chrono::January, std::chrono::day{1}};
     job.account.backup.reports_until = std::chrono::year_month_day{

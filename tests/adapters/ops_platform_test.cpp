@@ -361,6 +361,32 @@ TEST_F(operations, an_unlink_sent_again_after_it_took_reads_and_succeeds) {
   EXPECT_EQ(applied(ops::member_ad), 2U);  // once per member, never twice
 }
 
+TEST_F(operations, a_resend_after_a_member_list_cut_short_sends_only_the_members_still_listed) {
+  auto p = make_platform();
+  auto job = ops::job_for(ops::member_ad, unlink_mode::member_access);
+  // The first member's removal goes through; the second's reply is lost
+  // before it reaches the API (a crash there acts the same).
+  client_.fail_call(2, ad::api_error{ad::error_class::unknown_outcome, 0, 0, "reset", ""});
+  auto u = ops::run(io_, p.unlink(ctx_, job));
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().kind, ad::error_class::unknown_outcome);
+  auto v = ops::run(io_, p.verify(ctx_, job));
+  ASSERT_TRUE(v);
+  ASSERT_EQ(v->found, ad::relationship::present);
+  EXPECT_EQ(v->still_listed, std::vector<std::string>{job.account.members.at(1)});
+  // After verify_deadline the scheduler resends what verify still read.
+  job.resend_only = v->still_listed;
+  client_.clear();
+  auto again = ops::run(io_, p.unlink(ctx_, job));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(client_.count("/bc/asset/unassign/"), 1U);  // the removed member is not sent again
+  EXPECT_EQ(applied(ops::member_ad), 2U);
+  auto after = ops::run(io_, p.verify(ctx_, job));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->found, ad::relationship::already_gone);
+  EXPECT_TRUE(after->still_listed.empty());
+}
+
 TEST_F(operations, a_40002_on_a_relationship_still_listed_stays_an_error) {
   auto p = make_platform();
   const auto job = ops::job_for(ops::shared_ad, unlink_mode::partner_share);
@@ -512,6 +538,23 @@ TEST_F(operations_with_visibility_delay, verify_sees_the_unlink_only_after_the_d
   }
   EXPECT_EQ(found, ad::relationship::already_gone);
   EXPECT_GT(polls, 2);
+}
+
+TEST_F(operations_with_visibility_delay, a_resend_of_what_a_lagging_read_still_lists_is_not_an_error) {
+  auto p = make_platform();
+  auto job = ops::job_for(ops::member_ad, unlink_mode::member_access);
+  ASSERT_TRUE(ops::run(io_, p.unlink(ctx_, job)));  // took, but say its reply was lost
+  auto v = ops::run(io_, p.verify(ctx_, job));
+  ASSERT_TRUE(v);
+  ASSERT_EQ(v->still_listed, job.account.members);  // the read lags the removal
+  job.resend_only = v->still_listed;
+  client_.clear();
+  // Both answer 40002 "not there": the earlier send took; verify settles it.
+  auto again = ops::run(io_, p.unlink(ctx_, job));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(client_.count("/bc/asset/unassign/"), 2U);
+  EXPECT_EQ(client_.count("/bc/asset/member/get/"), 0U);
+  EXPECT_EQ(applied(ops::member_ad), 2U);  // once per member, never twice
 }
 
 }  // namespace

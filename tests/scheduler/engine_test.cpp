@@ -365,6 +365,13 @@ TEST_F(engine_test, a_lost_unlink_that_did_not_take_is_resent_once_after_verify_
   EXPECT_EQ(platform_.world.at(id).unlinks_applied, 1U);
   ASSERT_TRUE(first_unlink && second_unlink);
   EXPECT_GE(*second_unlink - *first_unlink, 30min) << "resent before verify_deadline";
+  // The resend names what the last verify still read, so the adapter sends
+  // only that (a member_access account's removed members are not resent).
+  const auto& told = platform_.world.at(id).unlink_resend_only;
+  ASSERT_EQ(told.size(), 2U);
+  EXPECT_FALSE(told[0].has_value());
+  ASSERT_TRUE(told[1].has_value());
+  EXPECT_EQ(*told[1], std::vector<std::string>{id});
   stop();
 }
 

@@ -114,6 +114,7 @@ asio::awaitable<adapters::api_result<adapters::unlink_outcome>> fake_platform::u
   const auto failure = co_await begin(ctx, job.account.id, pipeline_step::unlink);
   auto& a = world[job.account.id];
   ++a.unlink_calls;
+  a.unlink_resend_only.push_back(job.resend_only);
   if (failure && !failure->apply_first) {
     co_return failure->error;
   }
@@ -139,6 +140,9 @@ asio::awaitable<adapters::api_result<adapters::verify_outcome>> fake_platform::v
   out.api_calls = 1;
   out.found = visible_linked(world[job.account.id]) ? adapters::relationship::present
                                                     : adapters::relationship::already_gone;
+  if (out.found == adapters::relationship::present) {
+    out.still_listed = {job.account.id};
+  }
   co_return out;
 }
 
