@@ -1,0 +1,1 @@
+// Placeholder: the scenario is being written (issue 10).
