@@ -57,16 +57,17 @@ bool is_plain_name(std::string_view name) {
   });
 }
 
-api_result<void> fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+// fsyncs a folder, or a file already written (O_RDONLY is enough for fsync).
+api_result<void> fsync_path(const fs::path& path, bool folder) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (folder ? O_DIRECTORY : 0));
   if (fd < 0) {
-    return io_error("Cannot open folder", path, errno);
+    return io_error(folder ? "Cannot open folder" : "Cannot open", path, errno);
   }
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0) {
-    return io_error("Cannot fsync folder", path, err);
+    return io_error(folder ? "Cannot fsync folder" : "Cannot fsync", path, err);
   }
   return {};
 }
@@ -339,6 +340,10 @@ api_result<void> backup_writer::open_file(std::string_view name) {
   if (fd_ >= 0 || !is_plain_name(name) || name == sums_name) {
     return own_error(error_class::permanent, "Backup file name refused: " + std::string(name));
   }
+  return create(name);
+}
+
+api_result<void> backup_writer::create(std::string_view name) {
   const fs::path path = temp_ / std::string(name);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) {
@@ -366,13 +371,17 @@ api_result<void> backup_writer::close_file() {
   if (fd_ < 0) {
     return own_error(error_class::permanent, "Backup close with no file open.");
   }
+  // Writeback starts now; publish() fsyncs the file before SHA256SUMS names
+  // it. By then the blocks of every file are allocated in one journal
+  // transaction, so the first fsync commits them all and the others find
+  // little left to do (one fsync per file as it closed cost a commit each).
   const fs::path path = temp_ / current_;
-  const int rc = ::fsync(fd_);
+  const int rc = ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
   const int err = errno;
   ::close(fd_);
   fd_ = -1;
   if (rc != 0) {
-    return io_error("Cannot fsync", path, err);
+    return io_error("Cannot write back", path, err);
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned len = 0;
@@ -386,11 +395,18 @@ api_result<published_backup> backup_writer::publish() {
   if (fd_ >= 0 || files_.empty()) {
     return own_error(error_class::permanent, "Backup published with a file open or no file.");
   }
+  for (const auto& f : files_) {
+    if (auto s = fsync_path(temp_ / f.name, false); !s) {
+      return s.error();
+    }
+  }
   std::string sums;
   for (const auto& f : files_) {
     sums += f.sha256 + "  " + f.name + "\n";
   }
-  if (auto o = open_file("SHA256SUMS.tmp"); !o) {
+  // Written under its own name: the temporary folder is not the backup
+  // until it is renamed into place, so SHA256SUMS needs no rename of its own.
+  if (auto o = create(sums_name); !o) {
     return o.error();
   }
   if (auto w = append(sums); !w) {
@@ -400,12 +416,10 @@ api_result<published_backup> backup_writer::publish() {
     return c.error();
   }
   files_.pop_back();
-  std::error_code ec;
-  fs::rename(temp_ / "SHA256SUMS.tmp", temp_ / sums_name, ec);
-  if (ec) {
-    return io_error("Cannot name", temp_ / sums_name, ec.value());
+  if (auto s = fsync_path(temp_ / sums_name, false); !s) {
+    return s.error();
   }
-  if (auto s = fsync_path(temp_); !s) {
+  if (auto s = fsync_path(temp_, true); !s) {
     return s.error();
   }
   // RENAME_NOREPLACE semantics: an existing target is never replaced.
@@ -413,7 +427,7 @@ api_result<published_backup> backup_writer::publish() {
     return io_error("Cannot publish the backup as", target_, errno);
   }
   published_ = true;
-  if (auto s = fsync_path(target_.parent_path()); !s) {
+  if (auto s = fsync_path(target_.parent_path(), true); !s) {
     return s.error();
   }
   auto verified = verify_folder(target_);

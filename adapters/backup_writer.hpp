@@ -1,8 +1,8 @@
 #pragma once
 // The file side of a backup (PRODUCT.md §3): a temporary folder beside the
-// target (mode 0700, files 0600), each file fsynced as it is closed, a
-// SHA256SUMS in sha256sum's format, then rename into place, parent fsync,
-// and a read-back that checks every sum. Until publish() succeeds nothing is
+// target (mode 0700, files 0600), each file fsynced before SHA256SUMS (in
+// sha256sum's format) names it, then rename into place, parent fsync, and a
+// read-back that checks every sum. Until publish() succeeds nothing is
 // at the target; a writer dropped before that removes its temporary folder,
 // and a stale one (named `.ACCOUNT.partial`) is removed when the next
 // attempt starts. Blocking POSIX I/O: run it off the io_context thread.
@@ -57,19 +57,21 @@ class backup_writer {
   backup_writer& operator=(const backup_writer&) = delete;
   ~backup_writer();
 
-  // One file at a time: open, append any number of times, close (fsync).
+  // One file at a time: open, append any number of times, close (its
+  // writeback starts; publish() fsyncs it).
   api_result<void> open_file(std::string_view name);
   api_result<void> append(std::string_view bytes);
   api_result<void> close_file();
 
-  // Writes SHA256SUMS, fsyncs, renames into place, fsyncs the parent and
-  // reads everything back.
+  // fsyncs every file, writes SHA256SUMS and fsyncs it and the folder,
+  // renames into place, fsyncs the parent and reads everything back.
   api_result<published_backup> publish();
 
   [[nodiscard]] const std::filesystem::path& temp_folder() const { return temp_; }
 
  private:
   backup_writer(std::filesystem::path temp, std::filesystem::path target);
+  api_result<void> create(std::string_view name);  // open_file without the name check
   void discard() noexcept;
 
   struct written_file {
