@@ -10,14 +10,38 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace unlinkd::daemon {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+write_state open_for_writing(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return write_state::unknown;  // gone, or not a regular file: the intake says which
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    return write_state::unknown;
+  }
+  // A read lease is refused with EAGAIN exactly while some descriptor has
+  // the file open for writing; granted, it is dropped at once.
+  write_state state = write_state::unknown;
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    state = write_state::closed;
+  } else if (errno == EAGAIN) {
+    state = write_state::open;
+  }
+  ::close(fd);
+  return state;
+}
 
 inbox_watcher::inbox_watcher(asio::any_io_executor executor, fs::path inbox_dir,
                              manifest_intake& intake, std::chrono::milliseconds quiet_period,
@@ -86,8 +110,20 @@ void inbox_watcher::wait_quiet(const std::string& name) {
       return;  // restarted by a later change, or stopping
     }
     quiet_timers_.erase(name);
-    hand_over(name);
+    take_unless_written(name);
   });
+}
+
+void inbox_watcher::take_unless_written(const std::string& name) {
+  // Renamed in before its writer closed it (the contract says write, close,
+  // then rename): taking it now would store a prefix of the manifest. Its
+  // IN_CLOSE_WRITE starts the quiet wait, as for a file written in place.
+  if (open_for_writing(inbox_dir_ / name) == write_state::open) {
+    log_.warn("inbox: {} is still open for writing; it is taken once closed and quiet for {} ms",
+              name, quiet_.count());
+    return;
+  }
+  hand_over(name);
 }
 
 void inbox_watcher::on_event(std::uint32_t mask, const std::string& name) {
@@ -101,7 +137,7 @@ void inbox_watcher::on_event(std::uint32_t mask, const std::string& name) {
   }
   if ((mask & IN_MOVED_TO) != 0U) {
     quiet_timers_.erase(name);
-    hand_over(name);
+    take_unless_written(name);
   } else if ((mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0U) {
     // Closed after writing: take it once it has been quiet; a change meanwhile
     // (the writer opened it again) restarts the wait.
@@ -141,7 +177,7 @@ void inbox_watcher::scan() {
         continue;
       }
     }
-    hand_over(name);
+    take_unless_written(name);
   }
 }
 

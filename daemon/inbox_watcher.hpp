@@ -2,7 +2,8 @@
 // Watches inbox_dir with inotify (PRODUCT.md §7) and hands each arriving
 // file to the manifest intake, which runs on a thread of its own:
 // - a file renamed in (IN_MOVED_TO) is taken at once: the contract is
-//   "write elsewhere, then rename into the inbox";
+//   "write elsewhere, then rename into the inbox"; unless it is still open
+//   for writing (renamed too early), then it waits as if written in place;
 // - a file written in place is taken once it has been closed and left
 //   alone for the quiet period (IN_CLOSE_WRITE, any IN_MODIFY restarting
 //   the wait), so a slow writer is not read half-way;
@@ -12,6 +13,7 @@
 // the service runs before this starts.
 // The results come back on the io_context (to poke the scheduler, say).
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +29,12 @@
 #include "daemon/manifest_intake.hpp"
 
 namespace unlinkd::daemon {
+
+// Whether any process has a regular file open for writing, asked with a
+// read lease: `unknown` when the lease cannot be asked (not the file's
+// owner and no CAP_LEASE, not a regular file).
+enum class write_state : std::uint8_t { closed, open, unknown };
+write_state open_for_writing(const std::filesystem::path& path);
 
 class inbox_watcher {
  public:
@@ -51,6 +59,8 @@ class inbox_watcher {
   void on_event(std::uint32_t mask, const std::string& name);
   void wait_quiet(const std::string& name);
   void hand_over(const std::string& name);
+  // Hands it over unless a writer still has it open (its close re-triggers).
+  void take_unless_written(const std::string& name);
 
   boost::asio::any_io_executor executor_;
   std::filesystem::path inbox_dir_;

@@ -285,5 +285,39 @@ TEST_F(watcher_test, a_file_written_slowly_in_place_is_taken_only_when_whole) {
   EXPECT_EQ(results_[0].verdict, intake_verdict::accepted) << results_[0].reason;
 }
 
+TEST_F(watcher_test, a_file_renamed_in_while_still_open_for_writing_waits_for_its_close) {
+  start(200ms);
+  const std::string text = manifest_text("early-rename");
+  const auto staging = root_ / "staging-early.yaml";
+  std::ofstream out(staging);
+  out << text.substr(0, text.size() / 2) << std::flush;
+  fs::rename(staging, layout_.inbox_dir / "early.yaml");  // too early: still open
+  io_.run_for(800ms);  // four quiet periods: a pause in the writing
+  ASSERT_TRUE(results_.empty()) << "taken while its writer still had it open";
+  EXPECT_TRUE(fs::exists(layout_.inbox_dir / "early.yaml"));
+  out << text.substr(text.size() / 2);
+  out.close();
+  ASSERT_TRUE(wait_results(1));
+  EXPECT_EQ(results_[0].verdict, intake_verdict::accepted) << results_[0].reason;
+  EXPECT_EQ(read(layout_.accepted() / "early.yaml"), text);
+}
+
+TEST(open_for_writing, tells_a_file_open_for_writing_from_a_closed_one) {
+  const auto path = fs::temp_directory_path() / ("unlinkd-lease-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(path);
+    out << "x" << std::flush;
+    EXPECT_EQ(open_for_writing(path), write_state::open);
+  }
+  EXPECT_EQ(open_for_writing(path), write_state::closed);
+  {
+    std::ifstream reader(path);  // a reader is no writer
+    EXPECT_EQ(open_for_writing(path), write_state::closed);
+  }
+  fs::remove(path);
+  EXPECT_EQ(open_for_writing(path), write_state::unknown);
+  EXPECT_EQ(open_for_writing(fs::temp_directory_path()), write_state::unknown);
+}
+
 }  // namespace
 }  // namespace unlinkd::daemon
