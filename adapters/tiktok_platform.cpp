@@ -20,6 +20,16 @@ using config::unlink_mode;
 // there (SANDBOX_API.md §6 item 1): maybe an earlier attempt already took.
 constexpr std::int64_t param_error = 40002;
 
+// A member list cut short by an error after some removals went through:
+// whatever the error, the step's outcome is partial, which the scheduler
+// treats as a lost reply (verify, then resend only what is still listed).
+api_error partly_applied(api_error e, std::size_t applied, std::size_t of) {
+  e.kind = error_class::unknown_outcome;
+  e.message += " (after " + std::to_string(applied) + " of " + std::to_string(of) +
+               " removals went through)";
+  return e;
+}
+
 std::function<std::chrono::steady_clock::time_point()> or_steady(
     std::function<std::chrono::steady_clock::time_point()> clock) {
   if (clock) {
@@ -340,6 +350,7 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
   }
   const auto keys = wanted_keys(job);
   auto requests = unlink_requests(job);
+  std::size_t applied = 0;  // removals of this attempt the API accepted
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const std::string& key = keys.at(i < keys.size() ? i : 0);
     const bool resend = job.resend_only.has_value();
@@ -349,10 +360,12 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
     }
     auto reply = co_await counted_call(client_, ctx, std::move(requests[i]), out.api_calls);
     if (reply) {
+      ++applied;
       continue;
     }
     if (reply.error().code != param_error) {
-      co_return reply.error();
+      co_return applied == 0 ? reply.error()
+                             : partly_applied(reply.error(), applied, requests.size());
     }
     if (resend) {
       // Verify read it still listed, the API says it is not there: the
@@ -364,9 +377,11 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
     // unlink is done, otherwise the API's own words stand.
     auto rel = co_await read_relationship(ctx, job, out.api_calls);
     if (rel && std::find(rel->listed.begin(), rel->listed.end(), key) == rel->listed.end()) {
+      ++applied;
       continue;
     }
-    co_return reply.error();
+    co_return applied == 0 ? reply.error()
+                           : partly_applied(reply.error(), applied, requests.size());
   }
   co_return out;
 }

@@ -88,6 +88,9 @@ decision after_backup_or_pause(const store::account_record& a, const batch_polic
   return decision{enter_step(a, pipeline_step::unlink, now)};
 }
 
+decision on_error_kind(const store::account_record& a, const batch_policy& p, const step_report& r,
+                       error_class kind, store::time_point now, double unit);
+
 decision on_error(const store::account_record& a, const batch_policy& p, const step_report& r,
                   store::time_point now, double unit) {
   const adapters::api_error& e = *r.error;
@@ -110,6 +113,24 @@ decision on_error(const store::account_record& a, const batch_policy& p, const s
         std::nullopt};
     return d;
   }
+  decision d = on_error_kind(a, p, r, kind, now, unit);
+  if (r.step == pipeline_step::unlink && kind != error_class::unknown_outcome && e.code != 0 &&
+      a.unlink_intent_at && !a.unlink_sent_at && a.unlink_sends <= 1) {
+    // The API answered the first unlink with a refusal, so nothing of it
+    // was applied (a partly applied member list comes as unknown_outcome):
+    // the next try sends it again instead of waiting verify_deadline for an
+    // outcome that is known, and the refused send does not count as one. A
+    // refused resend keeps the verify path: the send before it may have
+    // taken.
+    d.transition.clear_unlink_intent = true;
+    d.transition.unlink_sends = a.unlink_sends > 0 ? a.unlink_sends - 1 : 0;
+  }
+  return d;
+}
+
+decision on_error_kind(const store::account_record& a, const batch_policy& p, const step_report& r,
+                       error_class kind, store::time_point now, double unit) {
+  const adapters::api_error& e = *r.error;
   switch (kind) {
     case error_class::unknown_outcome: {
       decision d{from(a)};
@@ -293,7 +314,9 @@ void apply(store::account_record& a, const store::transition& t) {
   if (t.campaigns_paused) {
     a.campaigns_paused = *t.campaigns_paused;
   }
-  if (t.unlink_intent_at) {
+  if (t.clear_unlink_intent) {
+    a.unlink_intent_at.reset();
+  } else if (t.unlink_intent_at) {
     a.unlink_intent_at = t.unlink_intent_at;
   }
   if (t.unlink_sent_at) {

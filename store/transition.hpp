@@ -39,6 +39,9 @@ struct transition {
   std::optional<std::vector<std::string>> campaigns_to_pause;
   std::optional<std::vector<std::string>> campaigns_paused;
   std::optional<time_point> unlink_intent_at;
+  // The API answered the unlink with a refusal (nothing applied): the
+  // intent is no longer an outcome to find out, so it is cleared.
+  bool clear_unlink_intent = false;
   std::optional<time_point> unlink_sent_at;
   std::optional<std::uint32_t> unlink_sends;
   // API calls the step made, failed attempts included; added to the account's count.

@@ -29,7 +29,7 @@ UPDATE accounts SET state = ?2, step = ?3,
   backup_digest = CASE ?10 WHEN 1 THEN ?12 ELSE backup_digest END,
   campaigns_to_pause = COALESCE(?13, campaigns_to_pause),
   campaigns_paused = COALESCE(?14, campaigns_paused),
-  unlink_intent_at = COALESCE(?15, unlink_intent_at),
+  unlink_intent_at = CASE ?24 WHEN 1 THEN NULL ELSE COALESCE(?15, unlink_intent_at) END,
   unlink_sent_at = COALESCE(?16, unlink_sent_at),
   updated_at = ?17,
   unlink_sends = COALESCE(?19, unlink_sends),
@@ -486,6 +486,7 @@ store_result<commit_outcome> write_session::apply(const transition& t, time_poin
       s.bind(22, static_cast<std::int64_t>(t.plan->estimated_api_calls));
       s.bind(23, static_cast<std::int64_t>(t.plan->estimated_time.count()));
     }
+    s.bind(24, std::int64_t{t.clear_unlink_intent ? 1 : 0});
     if (!s.run()) {
       return sql_error("cannot update account " + t.account_id);
     }

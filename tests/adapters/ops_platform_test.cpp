@@ -387,6 +387,30 @@ TEST_F(operations, a_resend_after_a_member_list_cut_short_sends_only_the_members
   EXPECT_TRUE(after->still_listed.empty());
 }
 
+TEST_F(operations, an_error_after_part_of_a_member_list_went_through_is_an_unknown_outcome) {
+  auto p = make_platform();
+  const auto job = ops::job_for(ops::member_ad, unlink_mode::member_access);
+  client_.fail_call(2, ad::api_error{ad::error_class::retryable, 50002, 200, "busy", "REQ-2"});
+  auto u = ops::run(io_, p.unlink(ctx_, job));
+  ASSERT_FALSE(u);
+  // The first member is gone: a plain retry would send its removal again.
+  EXPECT_EQ(u.error().kind, ad::error_class::unknown_outcome);
+  EXPECT_EQ(u.error().code, 50002);
+  EXPECT_NE(u.error().message.find("after 1 of 2 removals went through"), std::string::npos)
+      << u.error().message;
+  EXPECT_EQ(applied(ops::member_ad), 1U);
+}
+
+TEST_F(operations, an_error_on_the_first_removal_keeps_its_class) {
+  auto p = make_platform();
+  const auto job = ops::job_for(ops::member_ad, unlink_mode::member_access);
+  client_.fail_call(1, ad::api_error{ad::error_class::retryable, 50002, 200, "busy", "REQ-1"});
+  auto u = ops::run(io_, p.unlink(ctx_, job));
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().kind, ad::error_class::retryable);
+  EXPECT_EQ(applied(ops::member_ad), 0U);
+}
+
 TEST_F(operations, a_40002_on_a_relationship_still_listed_stays_an_error) {
   auto p = make_platform();
   const auto job = ops::job_for(ops::shared_ad, unlink_mode::partner_share);
@@ -540,7 +564,8 @@ TEST_F(operations_with_visibility_delay, verify_sees_the_unlink_only_after_the_d
   EXPECT_GT(polls, 2);
 }
 
-TEST_F(operations_with_visibility_delay, a_resend_of_what_a_lagging_read_still_lists_is_not_an_error) {
+TEST_F(operations_with_visibility_delay,
+       a_resend_of_what_a_lagging_read_still_lists_is_not_an_error) {
   auto p = make_platform();
   auto job = ops::job_for(ops::member_ad, unlink_mode::member_access);
   ASSERT_TRUE(ops::run(io_, p.unlink(ctx_, job)));  // took, but say its reply was lost

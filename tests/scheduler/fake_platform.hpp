@@ -23,7 +23,7 @@ struct remote_account {
   bool linked = true;
   std::vector<std::string> active_campaigns;
   std::uint32_t unlink_calls = 0;
-  std::uint32_t unlinks_applied = 0;        // must never exceed 1
+  std::uint32_t unlinks_applied = 0;  // must never exceed 1
   // What each unlink call was told to resend (nullopt: a first send).
   std::vector<std::optional<std::vector<std::string>>> unlink_resend_only;
   clock::time_point unlinked_visible_at{};  // reads lag the write

@@ -211,6 +211,42 @@ TEST_F(next_step_test, a_lost_unlink_reply_goes_to_verify) {
   EXPECT_FALSE(d.transition.unlink_sent_at.has_value());
 }
 
+TEST_F(next_step_test, an_unlink_the_api_refused_is_sent_again_without_waiting_for_verify) {
+  account_.backup = store::backup_record{"/b", "ab"};
+  auto a = at(account_state::unlink, pipeline_step::unlink);
+  a.unlink_intent_at = now_;
+  a.unlink_sends = 1;
+  // Answered with a code: nothing applied, so the intent is not an unknown.
+  for (const auto kind : {error_class::retryable, error_class::credential,
+                          error_class::rate_limited, error_class::permanent}) {
+    const auto d = decide(a, policy_, failed(pipeline_step::unlink, kind, 40105), now_, 0);
+    EXPECT_TRUE(d.transition.clear_unlink_intent) << static_cast<int>(kind);
+    EXPECT_EQ(d.transition.unlink_sends, 0U) << "a refused send does not count";
+    auto after = a;
+    apply(after, d.transition);
+    EXPECT_FALSE(after.unlink_intent_at.has_value());
+  }
+  auto retried = a;
+  apply(retried, decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable), now_, 0)
+                     .transition);
+  const auto start = begin_unlink(retried, now_ + 1s);
+  EXPECT_TRUE(start.send) << "sent again, not sent to verify";
+  EXPECT_EQ(start.transition.unlink_sends, 1U);
+}
+
+TEST_F(next_step_test, a_refusal_without_an_api_answer_or_of_a_resend_keeps_the_intent) {
+  auto a = at(account_state::unlink, pipeline_step::unlink);
+  a.unlink_intent_at = now_;
+  a.unlink_sends = 1;
+  // HTTP 503 (code 0): the call may have been processed.
+  auto d = decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 0), now_, 0);
+  EXPECT_FALSE(d.transition.clear_unlink_intent);
+  // A refused resend: the send before it may have taken.
+  a.unlink_sends = 2;
+  d = decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 50002), now_, 0);
+  EXPECT_FALSE(d.transition.clear_unlink_intent);
+}
+
 TEST_F(next_step_test, verify_polls_until_the_deadline_then_resends_once_after_an_unknown_outcome) {
   auto a = at(account_state::verify, pipeline_step::verify);
   a.unlink_intent_at = now_;

@@ -86,6 +86,21 @@ TEST_F(store_transitions, a_dry_runs_plan_is_stored) {
   EXPECT_FALSE(account("100").plan) << "no plan unless a dry run made one";
 }
 
+TEST_F(store_transitions, a_refused_unlink_clears_its_intent) {
+  auto t = step("100", account_state::pending, account_state::unlink, pipeline_step::unlink);
+  t.unlink_intent_at = clock_.now();
+  t.unlink_sends = 1;
+  ASSERT_EQ(run(io_, store_->commit(t)).value(), commit_outcome::applied);
+  ASSERT_TRUE(account("100").unlink_intent_at);
+  auto refused = step("100", account_state::unlink, account_state::unlink, pipeline_step::unlink);
+  refused.clear_unlink_intent = true;
+  refused.unlink_sends = 0;
+  ASSERT_EQ(run(io_, store_->commit(refused)).value(), commit_outcome::applied);
+  const auto a = account("100");
+  EXPECT_FALSE(a.unlink_intent_at);
+  EXPECT_EQ(a.unlink_sends, 0U);
+}
+
 TEST_F(store_transitions, an_applied_transition_sets_every_field_it_names) {
   auto t = step("100", account_state::pending, account_state::unlink, pipeline_step::unlink);
   t.attempts = 2;
