@@ -63,6 +63,9 @@ decision fail(const store::account_record& a, pipeline_step step, store::account
   decision d{from(a)};
   d.transition.to = account_state::failed;
   d.transition.step = step;
+  if (error.message.empty()) {
+    error.message = detail;  // not the API's words: the report's reason is ours
+  }
   d.transition.last_error = std::move(error);
   d.transition.event = {"failed", std::move(detail), std::nullopt};
   return d;
@@ -365,10 +368,11 @@ unlink_start begin_unlink(const store::account_record& a, store::time_point now)
     store::transition t = from(a);
     t.to = account_state::failed;
     t.step = pipeline_step::unlink;
-    t.event = {"failed",
-               "refused to unlink: backup.required is true and no verified backup of this "
-               "account is recorded",
-               std::nullopt};
+    std::string why =
+        "refused to unlink: backup.required is true and no verified backup of this account is "
+        "recorded";
+    t.last_error = store::account_error{0, why, ""};
+    t.event = {"failed", std::move(why), std::nullopt};
     return {std::move(t), false};
   }
   if (a.unlink_intent_at && !a.unlink_sent_at) {

@@ -174,6 +174,8 @@ TEST_F(next_step_test, the_backup_gate_refuses_an_unlink_without_a_recorded_back
   EXPECT_FALSE(start.send);
   EXPECT_EQ(start.transition.to, account_state::failed);
   EXPECT_NE(start.transition.event.detail.find("no verified backup"), std::string::npos);
+  ASSERT_TRUE(start.transition.last_error.has_value()) << "the report's reason";
+  EXPECT_NE(start.transition.last_error->message.find("no verified backup"), std::string::npos);
 }
 
 TEST_F(next_step_test, without_a_required_backup_the_unlink_may_go) {
@@ -282,6 +284,9 @@ TEST_F(next_step_test, an_accepted_unlink_still_visible_after_the_deadline_fails
   EXPECT_FALSE(d.resend_unlink);
   EXPECT_EQ(d.transition.to, account_state::failed);
   EXPECT_NE(d.transition.event.detail.find("verify_deadline"), std::string::npos);
+  ASSERT_TRUE(d.transition.last_error.has_value());
+  EXPECT_EQ(d.transition.last_error->message, d.transition.event.detail)
+      << "a failure of ours still gives the report a reason";
 }
 
 TEST_F(next_step_test, verify_done_when_the_relationship_is_gone) {
