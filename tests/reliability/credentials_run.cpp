@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "tests/reliability/scenario_profiles.hpp"
 #include "tests/reliability/unix_http.hpp"
 
 namespace unlinkd::reliability {
@@ -29,29 +30,6 @@ std::string slurp(const fs::path& file) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// The same 30 days of reports as the other scenarios (docs/RELIABILITY.md,
-// "Decisions"): today − 30 days, UTC.
-std::string thirty_days_ago() {
-  const auto since = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) -
-                     std::chrono::days(30);
-  const std::chrono::year_month_day day{since};
-  char date[16];
-  std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(day.year()),
-                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
-  return date;
-}
-
-// The daemon paces itself by the profile's tier: the Ultimate tier (50
-// calls/s per app), as reliability_run does. Keeps the file's mode (0600).
-void use_ultimate_tier(const fs::path& file) {
-  std::string text = slurp(file);
-  for (auto at = text.find("tier: basic"); at != std::string::npos;
-       at = text.find("tier: basic", at)) {
-    text.replace(at, 11, "tier: ultimate");
-  }
-  std::ofstream(file, std::ios::trunc) << text;
 }
 
 std::int64_t number_at(const json::object& o, const char* key) {

@@ -13,11 +13,12 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/reliability/credentials_control.hpp"
 #include "tests/reliability/credentials_run.hpp"
+#include "tests/reliability/event_log.hpp"
 #include "tests/reliability/reliability_run.hpp"
 #include "tests/reliability/reliability_settings.hpp"
 #include "tests/reliability/scenario_profiles.hpp"
+#include "tests/reliability/unix_http.hpp"
 
 namespace unlinkd::reliability {
 namespace {

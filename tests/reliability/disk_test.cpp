@@ -14,7 +14,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/reliability/credentials_control.hpp"
+#include "tests/reliability/event_log.hpp"
 #include "tests/reliability/reliability_run.hpp"
 #include "tests/reliability/reliability_settings.hpp"
 #include "tests/reliability/scenario_profiles.hpp"
@@ -175,7 +175,7 @@ problems check_nothing_half_published(const fs::path& batch_dir, std::size_t& pa
 TEST(reliability, disk_full_backups_wait_or_fail_clearly_and_nothing_corrupt_is_published) {
   const auto& s = settings();
   // reliability_settings has no Disk size of its own: the Credentials one.
-  const int accounts = s.credential_accounts;
+  const int accounts = s.disk_accounts;
   reliability_run run(run_options{.accounts = accounts,
                                   .seed = s.seed + 2,
                                   .no_limits = s.no_limits,

@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "tests/reliability/scenario_profiles.hpp"
 #include "tests/reliability/unix_http.hpp"
 
 namespace unlinkd::reliability {
@@ -27,30 +28,15 @@ std::string slurp(const fs::path& file) {
   return s.str();
 }
 
-// Rewrites the generated credentials' tier, keeping the file's mode (0600).
-void use_ultimate_tier(const fs::path& file) {
-  std::string text = slurp(file);
-  for (auto at = text.find("tier: basic"); at != std::string::npos;
-       at = text.find("tier: basic", at)) {
-    text.replace(at, 11, "tier: ultimate");
-  }
-  std::ofstream(file, std::ios::trunc) << text;
-}
-
 // Backs up 30 days of reports instead of the default 365: thirteen times
 // fewer report pages per ad account, so a run of hundreds of accounts fits
 // its time; every other step is unchanged.
 void shorten_report_range(const fs::path& manifest) {
   std::string text = slurp(manifest);
-  const auto since = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) -
-                     std::chrono::days(30);
-  const std::chrono::year_month_day day{since};
-  char date[16];
-  std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(day.year()),
-                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+  const std::string date = thirty_days_ago();
   const std::string key = "defaults:\n";
   if (const auto at = text.find(key); at != std::string::npos) {
-    text.insert(at + key.size(), std::string("  backup:\n    reports_since: ") + date + "\n");
+    text.insert(at + key.size(), "  backup:\n    reports_since: " + date + "\n");
   }
   std::ofstream(manifest, std::ios::trunc) << text;
 }

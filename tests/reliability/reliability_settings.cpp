@@ -60,11 +60,13 @@ reliability_settings reliability_settings::from_environment() {
   s.crash_kills = s.short_run ? 10 : 30;
   s.fault_accounts = s.short_run ? 200 : 2000;
   s.credential_accounts = s.short_run ? 100 : 1000;
+  s.disk_accounts = s.short_run ? 100 : 1000;
   s.no_limits = s.short_run;
   // Smaller runs, e.g. under the sanitizers: UNLINKD_RELIABILITY_ACCOUNTS
   // and UNLINKD_RELIABILITY_KILLS override the sizes.
   if (const auto n = whole_number(env("UNLINKD_RELIABILITY_ACCOUNTS"), "ACCOUNTS")) {
-    s.crash_accounts = s.fault_accounts = s.credential_accounts = static_cast<int>(*n);
+    s.crash_accounts = s.fault_accounts = s.credential_accounts = s.disk_accounts =
+        static_cast<int>(*n);
   }
   if (const auto n = whole_number(env("UNLINKD_RELIABILITY_KILLS"), "KILLS")) {
     s.crash_kills = static_cast<int>(*n);

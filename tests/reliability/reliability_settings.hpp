@@ -16,6 +16,7 @@ struct reliability_settings {
   int crash_kills = 0;
   int fault_accounts = 0;
   int credential_accounts = 0;
+  int disk_accounts = 0;
   // The sandbox without budget limits (--no-limits).
   bool no_limits = false;
 

@@ -1,5 +1,9 @@
 #include "tests/reliability/scenario_profiles.hpp"
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 namespace unlinkd::reliability {
 
 std::string crash_faults_profile() {
@@ -52,6 +56,31 @@ std::chrono::seconds batch_deadline(int accounts, bool no_limits) {
   // Measured: about 1 s per account with the Basic budget is far too slow
   // for 2,000; the full run uses the Ultimate tier (50 calls/s).
   return std::chrono::seconds(no_limits ? 240 + accounts : 600 + 2 * accounts);
+}
+
+std::string thirty_days_ago() {
+  const auto since = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) -
+                     std::chrono::days(30);
+  const std::chrono::year_month_day day{since};
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+  return date;
+}
+
+void use_ultimate_tier(const std::string& credentials_file) {
+  std::string text;
+  {
+    std::ifstream in(credentials_file, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    text = s.str();
+  }
+  for (auto at = text.find("tier: basic"); at != std::string::npos;
+       at = text.find("tier: basic", at)) {
+    text.replace(at, 11, "tier: ultimate");
+  }
+  std::ofstream(credentials_file, std::ios::trunc) << text;
 }
 
 }  // namespace unlinkd::reliability

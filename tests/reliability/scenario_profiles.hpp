@@ -26,6 +26,14 @@ double rate_limited_share(bool short_run);
 // seconds to minutes between attempts of a step.
 std::string fast_retry_config();
 
+// Every scenario backs up 30 days of reports instead of the default 365
+// (docs/RELIABILITY.md, "Decisions"): today − 30 days, UTC, as YYYY-MM-DD.
+std::string thirty_days_ago();
+
+// The daemon paces itself by the profile's tier: rewrites the generated
+// credentials' `tier: basic` to the Ultimate tier, keeping the file's mode.
+void use_ultimate_tier(const std::string& credentials_file);
+
 // How long a batch of `accounts` may take after the last kill.
 std::chrono::seconds batch_deadline(int accounts, bool no_limits);
 

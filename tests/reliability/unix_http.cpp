@@ -40,10 +40,9 @@ std::optional<std::string> dechunk(const std::string& raw) {
   }
 }
 
-}  // namespace
-
-std::optional<unix_reply> unix_get(const std::string& socket_path, const std::string& target,
-                                   std::chrono::milliseconds deadline) {
+// One exchange: `method` with an empty body.
+std::optional<unix_reply> exchange(const std::string& socket_path, const std::string& method,
+                                   const std::string& target, std::chrono::milliseconds deadline) {
   const auto end = steady::now() + deadline;
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
@@ -54,8 +53,9 @@ std::optional<unix_reply> unix_get(const std::string& socket_path, const std::st
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
   std::optional<unix_reply> reply;
   std::string raw;
-  const std::string request =
-      "GET " + target + " HTTP/1.1\r\nHost: unlinkd\r\nConnection: close\r\n\r\n";
+  const std::string request = method + " " + target + " HTTP/1.1\r\nHost: unlinkd\r\n" +
+                              (method == "GET" ? "" : "Content-Length: 0\r\n") +
+                              "Connection: close\r\n\r\n";
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return std::nullopt;
@@ -113,6 +113,18 @@ std::optional<unix_reply> unix_get(const std::string& socket_path, const std::st
   }
   reply->body = std::move(body);
   return reply;
+}
+
+}  // namespace
+
+std::optional<unix_reply> unix_get(const std::string& socket_path, const std::string& target,
+                                   std::chrono::milliseconds deadline) {
+  return exchange(socket_path, "GET", target, deadline);
+}
+
+std::optional<unix_reply> unix_post(const std::string& socket_path, const std::string& target,
+                                    std::chrono::milliseconds deadline) {
+  return exchange(socket_path, "POST", target, deadline);
 }
 
 }  // namespace unlinkd::reliability

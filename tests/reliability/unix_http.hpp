@@ -18,5 +18,8 @@ struct unix_reply {
 // malformed answer).
 std::optional<unix_reply> unix_get(const std::string& socket_path, const std::string& target,
                                    std::chrono::milliseconds deadline = std::chrono::seconds(10));
+// POST with an empty body (the control routes that change something).
+std::optional<unix_reply> unix_post(const std::string& socket_path, const std::string& target,
+                                    std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
 }  // namespace unlinkd::reliability
