@@ -301,4 +301,24 @@ problems check_manifest_filed(const fs::path& state_dir, const fs::path& inbox_d
   return out;
 }
 
+problems stop_and_check_state(daemon_runner& daemon) {
+  problems out;
+  if (const int status = daemon.stop(); status != 0) {
+    out.push_back("unlinkd did not stop cleanly on SIGTERM (status " + std::to_string(status) +
+                  ")");
+  }
+  std::size_t backups = 0;
+  auto every = check_every_backup(daemon.state_dir() + "/backups", backups);
+  out.insert(out.end(), every.begin(), every.end());
+  if (backups == 0) {
+    out.emplace_back("no backup folder was found under backups/");
+  }
+  std::string db_output;
+  if (const int rc = daemon.check_db(db_output);
+      rc != 0 || db_output.find(": ok") == std::string::npos) {
+    out.push_back("unlinkd --check-db exited " + std::to_string(rc) + ": " + db_output);
+  }
+  return out;
+}
+
 }  // namespace unlinkd::reliability

@@ -11,6 +11,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "tests/reliability/daemon_runner.hpp"
+
 namespace unlinkd::reliability {
 
 using problems = std::vector<std::string>;
@@ -65,5 +67,10 @@ problems check_manifest_filed(const std::filesystem::path& state_dir,
 
 // Lowercase hex SHA-256 of a file's bytes, by OpenSSL; empty when unreadable.
 std::string sha256_of_file(const std::filesystem::path& file);
+
+// Stops the daemon (SIGTERM), so the database is closed, and checks what it
+// leaves: a clean exit, every backup folder's SHA256SUMS (and at least one
+// backup), `unlinkd --check-db`.
+problems stop_and_check_state(daemon_runner& daemon);
 
 }  // namespace unlinkd::reliability

@@ -139,11 +139,7 @@ json::value credentials_run::sandbox_stats() {
 }
 
 problems credentials_run::common_checks() {
-  problems out;
-  if (const int status = daemon_->stop(); status != 0) {
-    out.push_back("unlinkd did not stop cleanly on SIGTERM (status " + std::to_string(status) +
-                  ")");
-  }
+  problems out = stop_and_check_state(*daemon_);
   // One report and one plan over both batches: the sandbox counts every
   // account of the world together.
   json::array rows;
@@ -169,17 +165,6 @@ problems credentials_run::common_checks() {
   for (auto found : {check_unlinks_applied(stats, merged, plan),
                      check_backups_of_unlinked(stats, merged, plan)}) {
     out.insert(out.end(), found.begin(), found.end());
-  }
-  std::size_t backups = 0;
-  auto every = check_every_backup(daemon_->state_dir() + "/backups", backups);
-  out.insert(out.end(), every.begin(), every.end());
-  if (backups == 0) {
-    out.emplace_back("no backup folder was found under backups/");
-  }
-  std::string db_output;
-  if (const int rc = daemon_->check_db(db_output);
-      rc != 0 || db_output.find(": ok") == std::string::npos) {
-    out.push_back("unlinkd --check-db exited " + std::to_string(rc) + ": " + db_output);
   }
   for (const auto& b : world_.batches) {
     auto filed = check_manifest_filed(daemon_->state_dir(), daemon_->state_dir() + "/inbox",

@@ -140,27 +140,12 @@ json::value reliability_run::sandbox_stats() {
 }
 
 problems reliability_run::common_checks() {
-  problems out;
-  if (const int status = daemon_->stop(); status != 0) {
-    out.push_back("unlinkd did not stop cleanly on SIGTERM (status " + std::to_string(status) +
-                  ")");
-  }
+  problems out = stop_and_check_state(*daemon_);
   const auto rep = report();
   const auto stats = sandbox_stats();
   for (auto found : {check_terminal_states(rep, plan_), check_unlinks_applied(stats, rep, plan_),
                      check_backups_of_unlinked(stats, rep, plan_)}) {
     out.insert(out.end(), found.begin(), found.end());
-  }
-  std::size_t backups = 0;
-  auto every = check_every_backup(daemon_->state_dir() + "/backups", backups);
-  out.insert(out.end(), every.begin(), every.end());
-  if (backups == 0) {
-    out.emplace_back("no backup folder was found under backups/");
-  }
-  std::string db_output;
-  if (const int rc = daemon_->check_db(db_output);
-      rc != 0 || db_output.find(": ok") == std::string::npos) {
-    out.push_back("unlinkd --check-db exited " + std::to_string(rc) + ": " + db_output);
   }
   auto filed =
       check_manifest_filed(daemon_->state_dir(), daemon_->state_dir() + "/inbox", "batch.yaml");
