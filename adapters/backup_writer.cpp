@@ -59,7 +59,8 @@ bool is_plain_name(std::string_view name) {
 
 // fsyncs a folder, or a file already written (O_RDONLY is enough for fsync).
 api_result<void> fsync_path(const fs::path& path, bool folder) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (folder ? O_DIRECTORY : 0));
+  const int fd =
+      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (folder ? O_DIRECTORY : 0));
   if (fd < 0) {
     return io_error(folder ? "Cannot open folder" : "Cannot open", path, errno);
   }
