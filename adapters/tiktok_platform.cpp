@@ -20,10 +20,13 @@ using config::unlink_mode;
 // there (SANDBOX_API.md §6 item 1): maybe an earlier attempt already took.
 constexpr std::int64_t param_error = 40002;
 
-// A member list cut short by an error after some removals went through:
-// whatever the error, the step's outcome is partial, which the scheduler
-// treats as a lost reply (verify, then resend only what is still listed).
-api_error partly_applied(api_error e, std::size_t applied, std::size_t of) {
+// The unlink's error. A member list cut short after some removals went
+// through is partial whatever the error, which the scheduler treats as a
+// lost reply (verify, then resend only what is still listed).
+api_error unlink_error(api_error e, std::size_t applied, std::size_t of) {
+  if (applied == 0) {
+    return e;
+  }
   e.kind = error_class::unknown_outcome;
   e.message += " (after " + std::to_string(applied) + " of " + std::to_string(of) +
                " removals went through)";
@@ -351,9 +354,9 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
   const auto keys = wanted_keys(job);
   auto requests = unlink_requests(job);
   std::size_t applied = 0;  // removals of this attempt the API accepted
+  const bool resend = job.resend_only.has_value();
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const std::string& key = keys.at(i < keys.size() ? i : 0);
-    const bool resend = job.resend_only.has_value();
     if (resend && std::find(job.resend_only->begin(), job.resend_only->end(), key) ==
                       job.resend_only->end()) {
       continue;  // gone when verify read: the unanswered send removed it
@@ -364,8 +367,7 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
       continue;
     }
     if (reply.error().code != param_error) {
-      co_return applied == 0 ? reply.error()
-                             : partly_applied(reply.error(), applied, requests.size());
+      co_return unlink_error(reply.error(), applied, requests.size());
     }
     if (resend) {
       // Verify read it still listed, the API says it is not there: the
@@ -380,8 +382,7 @@ asio::awaitable<api_result<unlink_outcome>> tiktok_platform::unlink(const call_c
       ++applied;
       continue;
     }
-    co_return applied == 0 ? reply.error()
-                           : partly_applied(reply.error(), applied, requests.size());
+    co_return unlink_error(reply.error(), applied, requests.size());
   }
   co_return out;
 }
