@@ -21,7 +21,7 @@ struct account_job {
   std::string batch;               // the manifest's batch name
   std::string business_center_id;  // the manifest's business_center_id
   config::account account;         // settings resolved against defaults
-  // Set only for the one resend after verify_deadline (PRODUCT.md §3): the
+  // Set only for a resend after verify_deadline (PRODUCT.md §3): the
   // relationship keys the last verify still read. Only those are sent again
   // (an earlier, unanswered send may have removed the others), and a "not
   // there" answer counts as that earlier send having taken (reads lag writes).

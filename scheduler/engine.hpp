@@ -140,7 +140,7 @@ class engine {
   boost::asio::awaitable<std::size_t> claim_for(batch_slot& b, std::size_t limit);
   boost::asio::awaitable<void> finish_batches();
   boost::asio::awaitable<void> run_account(store::account_record a);
-  // `resend_only`: set for the one resend of an unlink (see account_job).
+  // `resend_only`: set for a resend of an unlink (see account_job).
   boost::asio::awaitable<step_report> run_step(
       batch_slot& b, const store::account_record& a, store::pipeline_step step,
       std::optional<std::vector<std::string>> resend_only = std::nullopt);

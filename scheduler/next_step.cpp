@@ -118,13 +118,14 @@ decision on_error(const store::account_record& a, const batch_policy& p, const s
   }
   decision d = on_error_kind(a, p, r, kind, now, unit);
   if (r.step == pipeline_step::unlink && kind != error_class::unknown_outcome && e.code != 0 &&
-      a.unlink_intent_at && !a.unlink_sent_at && a.unlink_sends <= 1) {
-    // The API answered the first unlink with a refusal, so nothing of it
-    // was applied (a partly applied member list comes as unknown_outcome):
-    // the next try sends it again instead of waiting verify_deadline for an
-    // outcome that is known, and the refused send does not count as one. A
-    // refused resend keeps the verify path: the send before it may have
-    // taken.
+      a.unlink_intent_at && !a.unlink_sent_at) {
+    // The API answered the unlink with a refusal, so nothing of it was
+    // applied (a partly applied member list comes as unknown_outcome): the
+    // next try sends it again instead of waiting verify_deadline for an
+    // outcome that is known, and the refused send does not count as one.
+    // This holds for a resend too: the verify before it read the
+    // relationship still there after the deadline, and the refused resend
+    // changed nothing since (begin_unlink has its next try read first).
     d.transition.clear_unlink_intent = true;
     d.transition.unlink_sends = a.unlink_sends > 0 ? a.unlink_sends - 1 : 0;
   }
@@ -244,6 +245,25 @@ decision after_preflight(const store::account_record& a, const batch_policy& p,
   return d;
 }
 
+// Send the unlink once more, of what the verify just read still listed,
+// recording the intent first. `attempts`: those of refused resends before it.
+decision resend(const store::account_record& a, store::time_point now, std::uint32_t attempts) {
+  decision d{from(a)};
+  d.transition.to = account_state::unlink;
+  d.transition.step = pipeline_step::unlink;
+  d.transition.attempts = attempts;
+  d.transition.unlink_intent_at = now;
+  d.transition.unlink_sends = a.unlink_sends + 1;
+  d.transition.release_claim = false;
+  d.transition.event = {"unlink_resend",
+                        "the relationship is still there " +
+                            duration_text(a.settings.verify_deadline) +
+                            " after an unlink whose reply was lost; sending it once more",
+                        std::nullopt};
+  d.resend_unlink = true;
+  return d;
+}
+
 decision after_verify(const store::account_record& a, const batch_policy& p, const step_report& r,
                       store::time_point now) {
   if (r.found == adapters::relationship::already_gone) {
@@ -252,6 +272,12 @@ decision after_verify(const store::account_record& a, const batch_policy& p, con
     d.transition.clear_last_error = true;
     d.transition.event = {"done", "the relationship is gone", std::nullopt};
     return d;
+  }
+  if (!a.unlink_intent_at && a.unlink_sends > 0) {
+    // A resend the API refused (begin_unlink): its lost send was verified
+    // past verify_deadline already, so what this read still lists is sent
+    // now.
+    return resend(a, now, a.attempts);
   }
   if (!a.unlink_intent_at) {
     // Preflight read it gone and verify reads it back: reads disagree.
@@ -268,21 +294,8 @@ decision after_verify(const store::account_record& a, const batch_policy& p, con
   }
   if (!a.unlink_sent_at && a.unlink_sends < max_unlink_sends) {
     // The unlink's outcome was unknown and the deadline proved it did not
-    // take: send it once more, recording the intent first.
-    decision d{from(a)};
-    d.transition.to = account_state::unlink;
-    d.transition.step = pipeline_step::unlink;
-    d.transition.attempts = 0;
-    d.transition.unlink_intent_at = now;
-    d.transition.unlink_sends = a.unlink_sends + 1;
-    d.transition.release_claim = false;
-    d.transition.event = {"unlink_resend",
-                          "the relationship is still there " +
-                              duration_text(a.settings.verify_deadline) +
-                              " after an unlink whose reply was lost; sending it once more",
-                          std::nullopt};
-    d.resend_unlink = true;
-    return d;
+    // take: send it once more.
+    return resend(a, now, 0);
   }
   return fail(a, pipeline_step::verify, {0, "", ""},
               "the relationship is still there " + duration_text(a.settings.verify_deadline) +
@@ -382,6 +395,21 @@ unlink_start begin_unlink(const store::account_record& a, store::time_point now)
     t.event = {"unlink_outcome_unknown",
                "an unlink was recorded as sent but has no answer; verifying before anything "
                "else",
+               std::nullopt};
+    return {std::move(t), false};
+  }
+  if (a.unlink_sends > 0) {
+    // No intent, yet a send counted: one was lost and verified not taken,
+    // and its resend was refused. Verify reads what is still listed, and
+    // only that is sent (the lost send may have removed part of a member
+    // list); the refused tries keep counting as attempts.
+    store::transition t = from(a);
+    t.to = account_state::verify;
+    t.step = pipeline_step::verify;
+    t.next_attempt_at = now;
+    t.release_claim = false;
+    t.event = {"unlink_resend_refused",
+               "the resend was refused; reading what is still listed before sending it again",
                std::nullopt};
     return {std::move(t), false};
   }

@@ -2,8 +2,8 @@
 // "What runs next" for one account (PRODUCT.md §3 and §5), as pure functions
 // of the stored account, its batch's policy, the step's result and the time:
 // no I/O, so every rule (the backup gate, campaigns recorded before pausing,
-// the unlink intent before the call, at most one resend after an unknown
-// outcome and only after verify_deadline, retries and their caps) has its
+// the unlink intent before the call, a resend only after an unknown outcome
+// and verify_deadline, at most max_unlink_sends, retries and their caps) has its
 // own unit test. The account runner commits what these return.
 #include <optional>
 #include <string>
@@ -16,9 +16,13 @@
 
 namespace unlinkd::scheduler {
 
-// The most unlinks sent for one account: the first, and one resend after an
-// unknown outcome once verify_deadline has passed.
-inline constexpr std::uint32_t max_unlink_sends = 2;
+// The most unlinks sent for one account whose replies were lost: the first,
+// and a resend each time verify still reads the relationship after
+// verify_deadline. A resend is itself an unlink whose reply can be lost, so
+// it gets the same rule, but not forever: an API that keeps losing the
+// replies of unlinks that never take ends in a failure a person can check.
+// Sends the API refused do not count (nothing of them was applied).
+inline constexpr std::uint32_t max_unlink_sends = 3;
 
 struct decision {
   explicit decision(store::transition t) : transition(std::move(t)) {}

@@ -49,7 +49,7 @@ struct account_record {
   std::vector<std::string> campaigns_paused;
   std::optional<time_point> unlink_intent_at;  // recorded before the call is sent
   std::optional<time_point> unlink_sent_at;    // the API answered
-  std::uint32_t unlink_sends = 0;              // intents recorded: at most 2 (one resend)
+  std::uint32_t unlink_sends = 0;              // unrefused sends: at most max_unlink_sends
   std::uint64_t api_calls = 0;                 // every step's, failed attempts included
   std::optional<time_point> started_at;        // its first transition
   std::optional<time_point> ended_at;          // set in done, failed or cancelled

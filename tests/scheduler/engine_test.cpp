@@ -375,6 +375,38 @@ TEST_F(engine_test, a_lost_unlink_that_did_not_take_is_resent_once_after_verify_
   stop();
 }
 
+TEST_F(engine_test, retryable_errors_on_the_resend_still_end_done_and_unlink_once) {
+  // Found by the reliability suite's Faults scenario. A resend the API
+  // refused is sent again after a backoff, not verified for another
+  // verify_deadline (after a read, which names what to send); a resend whose
+  // reply is lost is verified and sent once more, up to max_unlink_sends.
+  const auto m = manifest("faulty-resend", 2);
+  const auto& refused = m.accounts[0].id;
+  const auto& lost_twice = m.accounts[1].id;
+  const auto reset = api_error(error_class::unknown_outcome, 0, "connection reset");
+  platform_.script(refused, pipeline_step::unlink,
+                   {{reset, false}, {api_error(error_class::retryable, 50002), false}});
+  platform_.script(lost_twice, pipeline_step::unlink, {{reset, false}, {reset, false}});
+  const auto started = clock::utc_now();
+  const auto batch = ingest(m);
+  ASSERT_TRUE(run_until([&] { return all_ended(batch); }, 10h));
+  EXPECT_EQ(count(batch, account_state::done), 2);
+  EXPECT_EQ(platform_.world.at(refused).unlink_calls, 3U);
+  EXPECT_EQ(platform_.world.at(lost_twice).unlink_calls, 3U);
+  for (const auto* id : {&refused, &lost_twice}) {
+    EXPECT_EQ(platform_.world.at(*id).unlinks_applied, 1U);
+  }
+  // The retry of the refused resend read first and sent what was listed.
+  const auto& told = platform_.world.at(refused).unlink_resend_only;
+  ASSERT_EQ(told.size(), 3U);
+  EXPECT_TRUE(told[1].has_value() && told[2].has_value());
+  const auto stored = account(batch, refused);
+  EXPECT_EQ(stored.unlink_sends, 2U) << "the refused resend does not count";
+  ASSERT_TRUE(stored.ended_at.has_value());
+  EXPECT_LT(*stored.ended_at - started, 60min) << "waited a second verify_deadline";
+  stop();
+}
+
 TEST_F(engine_test, no_unlink_without_a_verified_backup) {
   const auto m = manifest("no-backup", 2);
   for (const auto& a : m.accounts) {

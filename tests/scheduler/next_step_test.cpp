@@ -1,6 +1,7 @@
 // The pipeline's rules (PRODUCT.md §3, §5) as pure decisions, one test per
 // rule: the backup gate, campaigns recorded before pausing, the intent
-// before the unlink, at most one resend and only after verify_deadline,
+// before the unlink, resends only after verify_deadline and at most
+// max_unlink_sends,
 // retries and caps, credential holds, dry runs and `action: pause`.
 #include "scheduler/next_step.hpp"
 
@@ -236,20 +237,50 @@ TEST_F(next_step_test, an_unlink_the_api_refused_is_sent_again_without_waiting_f
   EXPECT_EQ(start.transition.unlink_sends, 1U);
 }
 
-TEST_F(next_step_test, a_refusal_without_an_api_answer_or_of_a_resend_keeps_the_intent) {
+TEST_F(next_step_test, a_refusal_without_an_api_answer_keeps_the_intent) {
   auto a = at(account_state::unlink, pipeline_step::unlink);
   a.unlink_intent_at = now_;
   a.unlink_sends = 1;
   // HTTP 503 (code 0): the call may have been processed.
-  auto d = decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 0), now_, 0);
-  EXPECT_FALSE(d.transition.clear_unlink_intent);
-  // A refused resend: the send before it may have taken.
-  a.unlink_sends = 2;
-  d = decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 50002), now_, 0);
+  const auto d =
+      decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 0), now_, 0);
   EXPECT_FALSE(d.transition.clear_unlink_intent);
 }
 
-TEST_F(next_step_test, verify_polls_until_the_deadline_then_resends_once_after_an_unknown_outcome) {
+TEST_F(next_step_test, a_refused_resend_is_read_then_sent_again_and_does_not_count) {
+  // Found by the reliability suite's Faults scenario: a resend the API
+  // answered 50002 went back to verify, waited verify_deadline once more and
+  // failed, for a retryable cause.
+  account_.backup = store::backup_record{"/b", "ab"};
+  auto a = at(account_state::unlink, pipeline_step::unlink);
+  a.unlink_intent_at = now_;
+  a.unlink_sends = 2;
+  const auto d =
+      decide(a, policy_, failed(pipeline_step::unlink, error_class::retryable, 50002), now_, 0);
+  EXPECT_TRUE(d.transition.clear_unlink_intent);
+  EXPECT_EQ(d.transition.unlink_sends, 1U);
+  EXPECT_EQ(d.transition.to, account_state::unlink) << "a retry, not a wait for verify_deadline";
+  auto retried = a;
+  apply(retried, d.transition);
+  // The retry reads first: the lost send may have removed part of a list.
+  const auto start = begin_unlink(retried, now_ + 1s);
+  EXPECT_FALSE(start.send);
+  EXPECT_EQ(start.transition.to, account_state::verify);
+  EXPECT_EQ(start.transition.attempts, std::nullopt) << "refused tries keep counting";
+  apply(retried, start.transition);
+  // Still listed: sent at once, no second verify_deadline.
+  const auto again = decide(retried, policy_, ok(pipeline_step::verify), now_ + 2s, 0);
+  EXPECT_TRUE(again.resend_unlink);
+  EXPECT_EQ(again.transition.unlink_sends, 2U);
+  EXPECT_EQ(again.transition.attempts, retried.attempts);
+  // Gone (the lost send took after all, a lagging read hid it): done.
+  auto read_gone = ok(pipeline_step::verify);
+  read_gone.found = relationship::already_gone;
+  const auto gone = decide(retried, policy_, read_gone, now_ + 2s, 0);
+  EXPECT_EQ(gone.transition.to, account_state::done);
+}
+
+TEST_F(next_step_test, verify_polls_until_the_deadline_then_resends_after_an_unknown_outcome) {
   auto a = at(account_state::verify, pipeline_step::verify);
   a.unlink_intent_at = now_;
   a.unlink_sends = 1;
@@ -267,12 +298,21 @@ TEST_F(next_step_test, verify_polls_until_the_deadline_then_resends_once_after_a
   EXPECT_EQ(d.transition.unlink_sends, 2U);
   EXPECT_EQ(d.transition.unlink_intent_at, now_ + 30min);
 
-  // After the resend's own deadline: no third send.
+  // The resend's reply was lost too: the same rule, once more.
   a.unlink_sends = 2;
   a.unlink_intent_at = now_ + 30min;
-  const auto last = decide(a, policy_, present, now_ + 61min, 0);
+  ASSERT_FALSE(decide(a, policy_, present, now_ + 59min, 0).resend_unlink);
+  const auto again = decide(a, policy_, present, now_ + 60min, 0);
+  EXPECT_TRUE(again.resend_unlink);
+  EXPECT_EQ(again.transition.unlink_sends, max_unlink_sends);
+
+  // After max_unlink_sends lost replies: no further send.
+  a.unlink_sends = max_unlink_sends;
+  a.unlink_intent_at = now_ + 60min;
+  const auto last = decide(a, policy_, present, now_ + 91min, 0);
   EXPECT_FALSE(last.resend_unlink);
   EXPECT_EQ(last.transition.to, account_state::failed);
+  EXPECT_NE(last.transition.event.detail.find("replies were lost"), std::string::npos);
 }
 
 TEST_F(next_step_test, an_accepted_unlink_still_visible_after_the_deadline_fails_without_resend) {
