@@ -42,11 +42,16 @@ struct api_request {
   std::vector<std::pair<std::string, std::string>> query;
   boost::json::object body;  // POST only, sent as application/json
   call_scope scope = call_scope::account_level;
+  // The answer's data.list comes as JSON lines in api_reply::list_lines, not
+  // as values in data (see answer_parser.hpp): for the backup's pages.
+  bool list_as_lines = false;
   [[nodiscard]] bool mutating() const { return method == http_method::post; }
 };
 
 struct api_reply {
   boost::json::value data;  // the envelope's `data`
+  std::string list_lines;   // with api_request::list_as_lines: data.list's items, a line each
+  std::size_t list_items = 0;
   std::string request_id;
   std::uint32_t attempts = 1;  // calls sent, retries included
 };

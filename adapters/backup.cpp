@@ -57,32 +57,59 @@ class backup_run {
              backup_writer& writer)
       : client_(client), ctx_(ctx), settings_(settings), writer_(writer) {}
 
-  // Writes every item of every page of `request` as one JSON line, page by
-  // page; `keep` may drop items (the asset listing narrowed to one asset).
-  template <class Keep>
+  // Writes every item of every page of `requests` as one JSON line, page by
+  // page, in the API's own text (walk_page_lines: no values built).
   asio::awaitable<api_result<void>> lines(const std::string& file,
                                           const std::vector<api_request>& requests,
-                                          std::uint32_t page_size, Keep keep) {
+                                          std::uint32_t page_size) {
+    co_return co_await each_request(
+        file, requests,
+        [&](const api_request& request, std::uint64_t& items) -> asio::awaitable<api_result<void>> {
+          const lines_sink sink = [&](std::string text,
+                                      std::size_t n) -> asio::awaitable<api_result<void>> {
+            items += n;
+            co_return co_await file_work([&] { return writer_.append(text); });
+          };
+          co_return co_await walk_page_lines(client_, ctx_, request, page_size, sink, calls);
+        });
+  }
+
+  // The same for the items `keep` keeps (the asset listing narrowed to one
+  // asset), which are built as values to be looked at.
+  template <class Keep>
+  asio::awaitable<api_result<void>> kept_lines(const std::string& file,
+                                               const std::vector<api_request>& requests,
+                                               std::uint32_t page_size, Keep keep) {
+    co_return co_await each_request(
+        file, requests,
+        [&](const api_request& request, std::uint64_t& items) -> asio::awaitable<api_result<void>> {
+          const page_sink sink = [&](const json::value& data) -> asio::awaitable<api_result<void>> {
+            std::string chunk;
+            for (const auto& item : *list_of(data)) {
+              if (keep(item)) {
+                chunk += json::serialize(item);
+                chunk += '\n';
+                ++items;
+              }
+            }
+            co_return co_await file_work([&] { return writer_.append(chunk); });
+          };
+          co_return co_await walk_pages(client_, ctx_, request, page_size, sink, calls);
+        });
+  }
+
+  // Opens `file`, walks each request with `walk(request, items)` and closes
+  // it, recording how many items it holds.
+  template <class Walk>
+  asio::awaitable<api_result<void>> each_request(const std::string& file,
+                                                 const std::vector<api_request>& requests,
+                                                 Walk walk) {
     if (auto o = co_await file_work([&] { return writer_.open_file(file); }); !o) {
       co_return o;
     }
     std::uint64_t items = 0;
     for (const auto& request : requests) {
-      auto walked = co_await walk_pages(
-          client_, ctx_, request, page_size,
-          [&](const json::value& data) -> asio::awaitable<api_result<void>> {
-            std::string chunk;
-            for (const auto& item : *list_of(data)) {
-              if (!keep(item)) {
-                continue;
-              }
-              chunk += json::serialize(item);
-              chunk += '\n';
-              ++items;
-            }
-            co_return co_await file_work([&] { return writer_.append(chunk); });
-          },
-          calls);
+      auto walked = co_await walk(request, items);
       if (!walked) {
         co_return walked;
       }
@@ -123,8 +150,6 @@ constexpr entity_list entity_lists[] = {
     {"campaigns.jsonl", "/campaign/get/", "CAMPAIGN_STATUS_ALL"},
     {"adgroups.jsonl", "/adgroup/get/", "ADGROUP_STATUS_ALL"},
     {"ads.jsonl", "/ad/get/", "AD_STATUS_ALL"}};
-
-bool keep_all(const json::value& /*item*/) { return true; }
 
 // The calls of an ad account's backup, built outside the coroutine (g++ 12
 // mishandles initializer lists inside coroutine bodies).
@@ -197,14 +222,14 @@ asio::awaitable<api_result<void>> advertiser_files(backup_run& run, const accoun
   }
   for (std::size_t i = 0; i < calls.entities.size(); ++i) {
     const std::vector<api_request> one(1, calls.entities[i]);
-    if (auto w = co_await run.lines(entity_lists[i].file, one, entity_page_size, keep_all); !w) {
+    if (auto w = co_await run.lines(entity_lists[i].file, one, entity_page_size); !w) {
       co_return w;
     }
   }
   meta["report_windows"] = calls.reports.size();
   meta["reports_since"] = config::format_date(job.account.backup.reports_since);
   meta["reports_until"] = config::format_date(job.account.backup.reports_until);
-  co_return co_await run.lines("reports.jsonl", calls.reports, report_page_size, keep_all);
+  co_return co_await run.lines("reports.jsonl", calls.reports, report_page_size);
 }
 
 asio::awaitable<api_result<void>> tiktok_files(backup_run& run, const account_job& job) {
@@ -215,11 +240,11 @@ asio::awaitable<api_result<void>> tiktok_files(backup_run& run, const account_jo
     return o != nullptr && id_field(*o, "asset_id") == id;
   };
   const std::vector<api_request> asset(1, calls.asset);
-  if (auto w = co_await run.lines("asset.jsonl", asset, bc_asset_page_size, same_asset); !w) {
+  if (auto w = co_await run.kept_lines("asset.jsonl", asset, bc_asset_page_size, same_asset); !w) {
     co_return w;
   }
   const std::vector<api_request> bindings(1, calls.bindings);
-  co_return co_await run.lines("bindings.jsonl", bindings, bc_asset_page_size, keep_all);
+  co_return co_await run.lines("bindings.jsonl", bindings, bc_asset_page_size);
 }
 
 std::string utc_text(std::chrono::system_clock::time_point t) {

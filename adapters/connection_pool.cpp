@@ -143,6 +143,8 @@ connection_pool::connect(const endpoint_address& address, clock::time_point dead
 
   auto c = std::make_unique<http_connection>();
   c->pool_key = address.key();
+  c->buffer.reserve(read_buffer_bytes);
+  c->body_chunk.resize(read_buffer_bytes);
   if (address.tls) {
     c->tls.emplace(ex_, tls_);
   } else {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -30,11 +31,21 @@ struct http_connection {
   std::string pool_key;
   std::optional<boost::beast::tcp_stream> tcp;                            // plain HTTP
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;  // HTTPS
+  // Beast reads at most the buffer's free capacity (512 bytes when empty),
+  // and a buffer_body parser drains it: without a reserve a 100 KB answer
+  // takes about 200 reads (connection_pool.cpp reserves read_buffer_bytes).
   boost::beast::flat_buffer buffer;
+  // Where a response body is parsed from, read_buffer_bytes, kept with the
+  // connection (in the exchange's coroutine frame it made each call a
+  // large allocation).
+  std::vector<char> body_chunk;
   std::chrono::steady_clock::time_point idle_since{};
   bool reused = false;  // this lease is not the connection's first request
   boost::beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *tcp; }
 };
+
+// The read buffer of each connection: a loopback or LAN segment's worth.
+inline constexpr std::size_t read_buffer_bytes = std::size_t{64} * 1024;
 
 struct connection_pool_options {
   std::size_t max_per_host = 16;

@@ -1,9 +1,9 @@
 #include "adapters/http_api_client.hpp"
 
 #include <algorithm>
-#include <array>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,9 +16,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
 #include <spdlog/logger.h>
 
+#include "adapters/answer_parser.hpp"
 #include "adapters/api_url.hpp"
 #include "adapters/connection_pool.hpp"
 #include "adapters/deadline_race.hpp"
@@ -36,7 +36,6 @@ using clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t chunk_size = std::size_t{16} * 1024;
 constexpr std::size_t excerpt_limit = 200;  // of a non-JSON error body, for the message
 
 // What one exchange on one connection produced, before classification.
@@ -49,6 +48,8 @@ struct exchange_result {
   bool too_large = false;  // the body passed the size limit
   bool reusable = false;   // the connection may carry another request
   json::value body;        // the parsed JSON body (status 200)
+  std::string list_lines;  // with list_as_lines: data.list's items
+  std::size_t list_items = 0;
   std::string json_error;  // why a 200 body was not JSON
   std::string excerpt;     // the start of a non-200 body
 };
@@ -65,7 +66,7 @@ asio::awaitable<exchange_result> exchange(Stream& stream, http_connection& c,
                                           http::request<http::string_body>& request,
                                           clock::time_point deadline,
                                           std::chrono::milliseconds io_timeout,
-                                          std::size_t max_bytes) {
+                                          std::size_t max_bytes, bool list_as_lines) {
   exchange_result r;
   c.lowest().expires_at(op_expiry(deadline, io_timeout));
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
@@ -92,9 +93,9 @@ asio::awaitable<exchange_result> exchange(Stream& stream, http_connection& c,
   }
   r.status = parser.get().result_int();
   const bool want_json = r.status == 200;
-  json::stream_parser json_parser;
+  answer_parser json_parser(list_as_lines);
   bool json_ok = true;
-  std::array<char, chunk_size> chunk{};
+  std::vector<char>& chunk = c.body_chunk;
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
@@ -117,7 +118,7 @@ asio::awaitable<exchange_result> exchange(Stream& stream, http_connection& c,
     if (want_json) {
       if (json_ok && got > 0) {
         json::error_code jec;
-        json_parser.write_some(chunk.data(), got, jec);
+        json_parser.write(chunk.data(), got, jec);
         if (jec) {
           json_ok = false;
           r.json_error = jec.message();
@@ -134,6 +135,8 @@ asio::awaitable<exchange_result> exchange(Stream& stream, http_connection& c,
       r.json_error = jec.message();
     } else {
       r.body = json_parser.release();
+      r.list_items = json_parser.line_count();
+      r.list_lines = json_parser.take_lines();
     }
   }
   r.reusable = parser.keep_alive();
@@ -362,10 +365,10 @@ asio::awaitable<http_api_client::attempt_outcome> http_api_client::attempt(
   exchange_result r;
   if (conn->tls) {
     r = co_await exchange(*conn->tls, *conn, req, ctx.deadline, options_.io_timeout,
-                          options_.max_response_bytes);
+                          options_.max_response_bytes, request.list_as_lines);
   } else {
     r = co_await exchange(*conn->tcp, *conn, req, ctx.deadline, options_.io_timeout,
-                          options_.max_response_bytes);
+                          options_.max_response_bytes, request.list_as_lines);
   }
   const bool reusable = r.failed_at == exchange_result::stage::done && !r.too_large && r.reusable &&
                         r.json_error.empty();
@@ -452,6 +455,8 @@ asio::awaitable<http_api_client::attempt_outcome> http_api_client::attempt(
       out.reply.data = std::move(*data);
     }
     out.reply.request_id = std::move(request_id);
+    out.reply.list_lines = std::move(r.list_lines);
+    out.reply.list_items = r.list_items;
     co_return out;
   }
   const error_class kind = classify_api_code(code, request.scope);

@@ -5,6 +5,7 @@
 // client's own pagination helpers may replace it later.
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -15,6 +16,9 @@ namespace unlinkd::adapters {
 
 using page_sink =
     std::function<boost::asio::awaitable<api_result<void>>(const boost::json::value& data)>;
+// A page's data.list items as JSON lines (api_request::list_as_lines).
+using lines_sink =
+    std::function<boost::asio::awaitable<api_result<void>>(std::string lines, std::size_t items)>;
 
 // A bound far beyond any real list, so a server that never says "last page"
 // cannot keep a step busy for ever.
@@ -27,6 +31,11 @@ boost::asio::awaitable<api_result<void>> walk_pages(api_client& client, const ca
                                                     const api_request& base,
                                                     std::uint32_t page_size, const page_sink& sink,
                                                     std::uint32_t& calls);
+// The same walk, handing each page's list items as JSON lines: nothing of
+// them is built as values (the backup's pages).
+boost::asio::awaitable<api_result<void>> walk_page_lines(
+    api_client& client, const call_context& ctx, const api_request& base, std::uint32_t page_size,
+    const lines_sink& sink, std::uint32_t& calls);
 
 // One call, counted: `calls` grows by its attempts (1 for a failure whose
 // attempts are unknown).

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "adapters/answer_parser.hpp"
+
 namespace unlinkd::test {
 
 namespace adapters = unlinkd::adapters;
@@ -96,8 +98,14 @@ boost::asio::awaitable<adapters::api_result<adapters::api_reply>> ops_sandbox_cl
         "HTTP " + std::to_string(answer.status),
         {}};
   }
+  // Parsed as the real client parses it (list_as_lines included).
+  adapters::answer_parser parser(request.list_as_lines);
   boost::system::error_code ec;
-  auto parsed = json::parse(answer.body, ec);
+  parser.write(answer.body.data(), answer.body.size(), ec);
+  if (!ec) {
+    parser.finish(ec);
+  }
+  json::value parsed = ec ? json::value{} : parser.release();
   if (ec || !parsed.is_object()) {
     co_return adapters::api_error{
         adapters::error_class::permanent, 0, 200, "The answer is not a JSON envelope.", {}};
@@ -111,6 +119,8 @@ boost::asio::awaitable<adapters::api_result<adapters::api_reply>> ops_sandbox_cl
   }
   adapters::api_reply reply;
   reply.data = std::move(env["data"]);
+  reply.list_items = parser.line_count();
+  reply.list_lines = parser.take_lines();
   reply.request_id = std::move(request_id);
   co_return reply;
 }
