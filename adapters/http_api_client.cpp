@@ -1,6 +1,7 @@
 #include "adapters/http_api_client.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -231,16 +232,24 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
   const auto clean = [&](std::string_view text) {
     return redact_values(redact_url(text), secrets);
   };
-  const std::string shown = clean(target);
+  // The target as logs may show it, made only for a line that is written
+  // (redacting every call's target was a measurable share of its CPU).
+  std::optional<std::string> shown_text;
+  const auto shown = [&]() -> const std::string& {
+    if (!shown_text) {
+      shown_text = clean(target);
+    }
+    return *shown_text;
+  };
 
   // Dry run: the client itself refuses every write, whatever the caller does.
   if (ctx.dry_run && request.mutating()) {
     ++counters_.dry_run_refusals;
-    log_.info("dry run: refused {} {} (batch {})", method, shown, ctx.batch);
+    log_.info("dry run: refused {} {} (batch {})", method, shown(), ctx.batch);
     co_return api_error{error_class::permanent,
                         0,
                         0,
-                        std::string{dry_run_refusal_prefix} + method + " " + shown,
+                        std::string{dry_run_refusal_prefix} + method + " " + shown(),
                         {}};
   }
 
@@ -255,7 +264,7 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
     if (clock::now() >= ctx.deadline) {
       co_return last;
     }
-    if (!co_await finish_before(gate_.acquire(key), ctx.deadline)) {
+    if (!gate_.try_acquire(key) && !co_await finish_before(gate_.acquire(key), ctx.deadline)) {
       last.message =
           sent == 0 ? std::string{"the deadline passed while waiting for the rate gate"}
                     : "the deadline passed while waiting for the rate gate; last: " + last.message;
@@ -271,7 +280,10 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
     gate_.report(key, outcome.gate, outcome.ok ? 0 : outcome.error.code);
     if (outcome.ok) {
       outcome.reply.attempts = std::max<std::uint32_t>(sent, 1);
-      log_.debug("{} {} ok, request_id {}, {} sent", method, shown, outcome.reply.request_id, sent);
+      if (log_.should_log(spdlog::level::debug)) {
+        log_.debug("{} {} ok, request_id {}, {} sent", method, shown(), outcome.reply.request_id,
+                   sent);
+      }
       co_return std::move(outcome.reply);
     }
     api_error error = std::move(outcome.error);
@@ -282,7 +294,7 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
       stale_retried = true;
       --tries;
       ++counters_.retries;
-      log_.debug("{} {}: kept-alive connection lost ({}), sending again", method, shown,
+      log_.debug("{} {}: kept-alive connection lost ({}), sending again", method, shown(),
                  error.message);
       continue;
     }
@@ -294,12 +306,12 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
             ++rate_rounds > options_.max_rate_limited_rounds) {
           co_return error;
         }
-        log_.debug("{} {} rate limited ({}), back through the gate", method, shown, error.code);
+        log_.debug("{} {} rate limited ({}), back through the gate", method, shown(), error.code);
         last = std::move(error);
         continue;
       case error_class::retryable: {
         if (tries >= options_.retry.max_attempts) {
-          log_.warn("{} {} failed after {} tries: {} (code {}, request_id {})", method, shown,
+          log_.warn("{} {} failed after {} tries: {} (code {}, request_id {})", method, shown(),
                     tries, error.message, error.code, error.request_id);
           co_return error;
         }
@@ -308,7 +320,7 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
           co_return error;
         }
         ++counters_.retries;
-        log_.info("{} {} retry {} in {} ms: {} (code {}, request_id {})", method, shown, tries,
+        log_.info("{} {} retry {} in {} ms: {} (code {}, request_id {})", method, shown(), tries,
                   wait.count(), error.message, error.code, error.request_id);
         last = std::move(error);
         asio::steady_timer timer{ex_, wait};
@@ -317,11 +329,11 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
       }
       case error_class::unknown_outcome:
         ++counters_.unknown_outcomes;
-        log_.warn("{} {}: outcome unknown, not resent: {}", method, shown, error.message);
+        log_.warn("{} {}: outcome unknown, not resent: {}", method, shown(), error.message);
         co_return error;
       case error_class::credential:
       case error_class::permanent:
-        log_.info("{} {} failed: {} (code {}, request_id {})", method, shown, error.message,
+        log_.info("{} {} failed: {} (code {}, request_id {})", method, shown(), error.message,
                   error.code, error.request_id);
         co_return error;
     }

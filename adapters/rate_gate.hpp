@@ -27,6 +27,10 @@ class rate_gate {
   virtual ~rate_gate() = default;
   // Resumes when the call may be sent now; the call then counts against the budget.
   virtual boost::asio::awaitable<void> acquire(const gate_key& key) = 0;
+  // True (and counted) when the call may be sent now without waiting; the
+  // caller then skips acquire() and the deadline race around it, which cost
+  // more than the rest of a call's bookkeeping.
+  virtual bool try_acquire(const gate_key& /*key*/) { return false; }
   // What the API said to the call acquire() let through.
   virtual void report(const gate_key& key, gate_answer answer, std::int64_t code) = 0;
 };

@@ -62,16 +62,24 @@ void budget_gate::wake(waiter& w) {
   w.wake.expires_at(clock::time_point::min());
 }
 
-asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
+bool budget_gate::try_acquire(const adapters::gate_key& key) {
   app_state& a = app(key.app_id);
   const auto now = clock::now();
   const auto utc = clock::utc_now();
   // Nobody queued and a slot free: go at once, without a timer.
   if (a.waiting == 0 && a.bucket.next_slot(key.endpoint, now, utc) <= now) {
     a.bucket.take(key.endpoint, now, utc);
+    return true;
+  }
+  return false;
+}
+
+asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
+  if (try_acquire(key)) {
     co_return;
   }
-  const auto queued_at = now;
+  app_state& a = app(key.app_id);
+  const auto queued_at = clock::now();
   auto w = std::make_shared<waiter>(executor_, key.endpoint);
   a.queues[key.batch].push_back(w);
   ++a.waiting;

@@ -37,6 +37,7 @@ class budget_gate final : public adapters::rate_gate {
   void set_limits(const std::string& app_id, config::rate_limits limits);
 
   boost::asio::awaitable<void> acquire(const adapters::gate_key& key) override;
+  bool try_acquire(const adapters::gate_key& key) override;
   void report(const adapters::gate_key& key, adapters::gate_answer answer,
               std::int64_t code) override;
 

@@ -186,5 +186,21 @@ TEST_F(gate_test, a_cancelled_wait_takes_no_slot) {
   EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 2U);
 }
 
+TEST_F(gate_test, try_acquire_grants_only_a_free_slot_nobody_waits_for) {
+  gate_.set_limits("app-1", {1, 60, 864'000});
+  const gate_key key{"app-1", "/bc/get/", "a"};
+  EXPECT_TRUE(gate_.try_acquire(key)) << "a free slot";
+  EXPECT_FALSE(gate_.try_acquire(key)) << "at 1 QPS the next slot is a second away";
+  EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 1U) << "a refused try takes nothing";
+  // Someone queued: a try does not jump the queue, even once the slot frees.
+  caller("b", 1);
+  io_.poll();
+  time_.advance(1s);
+  EXPECT_FALSE(gate_.try_acquire(key));
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 1; }, 10s));
+  EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 2U);
+}
+
 }  // namespace
 }  // namespace unlinkd::scheduler
