@@ -264,7 +264,7 @@ asio::awaitable<api_result<api_reply>> http_api_client::call(const call_context&
     if (clock::now() >= ctx.deadline) {
       co_return last;
     }
-    if (!gate_.try_acquire(key) && !co_await finish_before(gate_.acquire(key), ctx.deadline)) {
+    if (!co_await gate_.acquire_until(key, ctx.deadline)) {
       last.message =
           sent == 0 ? std::string{"the deadline passed while waiting for the rate gate"}
                     : "the deadline passed while waiting for the rate gate; last: " + last.message;

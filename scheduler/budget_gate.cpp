@@ -15,10 +15,10 @@ namespace unlinkd::scheduler {
 namespace asio = boost::asio;
 
 struct budget_gate::waiter {
-  waiter(const asio::any_io_executor& executor, std::string ep)
-      : endpoint(std::move(ep)), wake(executor, clock::time_point::max()) {}
+  waiter(const asio::any_io_executor& executor, std::string ep, clock::time_point give_up_at)
+      : endpoint(std::move(ep)), wake(executor, give_up_at) {}
   std::string endpoint;
-  timer wake;  // never expires by itself; the dispatcher moves it to the past
+  timer wake;  // expires at the caller's deadline; the dispatcher moves it to the past
   bool granted = false;
   bool abandoned = false;  // the caller stopped waiting (cancelled, or gone)
 };
@@ -75,12 +75,22 @@ bool budget_gate::try_acquire(const adapters::gate_key& key) {
 }
 
 asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
+  co_await acquire_until(key, std::chrono::steady_clock::time_point::max());
+}
+
+asio::awaitable<bool> budget_gate::acquire_until(const adapters::gate_key& key,
+                                                 std::chrono::steady_clock::time_point deadline) {
   if (try_acquire(key)) {
-    co_return;
+    co_return true;
   }
   app_state& a = app(key.app_id);
   const auto queued_at = clock::now();
-  auto w = std::make_shared<waiter>(executor_, key.endpoint);
+  // The caller's deadline on this gate's clock (virtual in tests).
+  const auto left = deadline - std::chrono::steady_clock::now();
+  const auto give_up_at = deadline == std::chrono::steady_clock::time_point::max()
+                              ? clock::time_point::max()
+                              : queued_at + std::chrono::duration_cast<clock::duration>(left);
+  auto w = std::make_shared<waiter>(executor_, key.endpoint, give_up_at);
   a.queues[key.batch].push_back(w);
   ++a.waiting;
   ++a.waited;
@@ -112,6 +122,12 @@ asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
     if (w->granted) {
       break;
     }
+    if (clock::now() >= give_up_at) {
+      if (*alive) {
+        a.wait_time += clock::now() - queued_at;
+      }
+      co_return false;  // abandoned (the guard marks it): the dispatcher skips it
+    }
     const auto state = co_await asio::this_coro::cancellation_state;
     if (state.cancelled() != asio::cancellation_type::none) {
       if (*alive) {
@@ -123,6 +139,7 @@ asio::awaitable<void> budget_gate::acquire(const adapters::gate_key& key) {
   if (*alive) {
     a.wait_time += clock::now() - queued_at;
   }
+  co_return true;
 }
 
 void budget_gate::report(const adapters::gate_key& key, adapters::gate_answer answer,

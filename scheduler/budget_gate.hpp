@@ -38,6 +38,9 @@ class budget_gate final : public adapters::rate_gate {
 
   boost::asio::awaitable<void> acquire(const adapters::gate_key& key) override;
   bool try_acquire(const adapters::gate_key& key) override;
+  // The waiter's own timer is set to the deadline: no second timer, no race.
+  boost::asio::awaitable<bool> acquire_until(
+      const adapters::gate_key& key, std::chrono::steady_clock::time_point deadline) override;
   void report(const adapters::gate_key& key, adapters::gate_answer answer,
               std::int64_t code) override;
 

@@ -5,6 +5,7 @@
 #include "scheduler/budget_gate.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,36 @@ TEST_F(gate_test, try_acquire_grants_only_a_free_slot_nobody_waits_for) {
   EXPECT_FALSE(gate_.try_acquire(key));
   ASSERT_TRUE(run_virtual(
       io_, [&] { return finished_ == 1; }, 10s));
+  EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 2U);
+}
+
+TEST_F(gate_test, acquire_until_gives_up_at_the_deadline_and_takes_no_slot) {
+  gate_.set_limits("app-1", {1, 60, 864'000});
+  std::optional<bool> first;
+  std::optional<bool> second;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        const gate_key key{"app-1", "/bc/get/", "a"};
+        const auto soon = std::chrono::steady_clock::now() + 100ms;
+        first = co_await gate_.acquire_until(key, soon);   // the free slot
+        second = co_await gate_.acquire_until(key, soon);  // a second away: gives up
+        ++finished_;
+      },
+      [](const std::exception_ptr& e) {
+        if (e) {
+          std::rethrow_exception(e);
+        }
+      });
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 1; }, 10s));
+  EXPECT_EQ(first, true);
+  EXPECT_EQ(second, false);
+  caller("b", 1);
+  const auto asked = clock::now();
+  ASSERT_TRUE(run_virtual(
+      io_, [&] { return finished_ == 2; }, 10s));
+  EXPECT_LE(grants_.back().at - asked, 1s) << "the abandoned wait held a slot";
   EXPECT_EQ(gate_.stats().at("app-1").bucket.taken, 2U);
 }
 
