@@ -325,6 +325,7 @@ int service::run() {
   }
   store::store_options so;
   so.clock = [] { return scheduler::clock::utc_now(); };
+  so.gather = std::chrono::milliseconds(1);
   auto opened = store::store::open(layout.database().string(), so, *log_);
   if (!opened) {
     log_->critical("cannot start: {}", opened.error().message);

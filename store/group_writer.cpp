@@ -5,11 +5,12 @@
 namespace unlinkd::store {
 
 group_writer::group_writer(write_session session, count_table& counts, clock_fn clock,
-                           std::size_t max_group)
+                           std::size_t max_group, std::chrono::microseconds gather)
     : session_(std::move(session)),
       counts_(counts),
       clock_(std::move(clock)),
       max_group_(max_group == 0 ? 1 : max_group),
+      gather_(gather),
       thread_([this] { run(); }) {}
 
 group_writer::~group_writer() {
@@ -47,6 +48,7 @@ std::size_t group_writer::groups_committed() const {
 
 void group_writer::run() {
   std::vector<std::unique_ptr<write_job>> group;
+  std::size_t last_group = 0;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -58,11 +60,17 @@ void group_writer::run() {
       if (queue_.empty()) {
         return;  // stopping, and everything queued has run
       }
+      if (last_group > 1 && gather_.count() > 0 && !stopping_) {
+        // Several accounts are committing: let more join this group. Not
+        // idle, so pushes do not wake it (a futex call each); stop does.
+        wake_.wait_for(lock, gather_, [this] { return stopping_; });
+      }
       while (!queue_.empty() && group.size() < max_group_) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    last_group = group.size();
     run_group(group);
     group.clear();
   }

@@ -7,6 +7,7 @@
 // they see every commit before them and the set of handed-out accounts is
 // touched by this thread alone. Internal to store/.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -94,7 +95,8 @@ std::unique_ptr<write_job> make_write_job(write_kind kind, Fn fn, completion<R> 
 
 class group_writer {
  public:
-  group_writer(write_session session, count_table& counts, clock_fn clock, std::size_t max_group);
+  group_writer(write_session session, count_table& counts, clock_fn clock, std::size_t max_group,
+               std::chrono::microseconds gather);
   group_writer(const group_writer&) = delete;
   group_writer& operator=(const group_writer&) = delete;
   group_writer(group_writer&&) = delete;
@@ -116,6 +118,7 @@ class group_writer {
   count_table& counts_;
   clock_fn clock_;
   std::size_t max_group_;
+  std::chrono::microseconds gather_;  // store_options::gather
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -120,7 +120,7 @@ store_result<std::unique_ptr<store>> store::open(const std::string& path, store_
   }
   s->counts_.reset(std::move(*counts));
   s->writer_ = std::make_unique<group_writer>(std::move(*ws), s->counts_, s->options_.clock,
-                                              s->options_.max_group);
+                                              s->options_.max_group, s->options_.gather);
   s->reader_ = std::make_unique<reader_thread>(std::move(*rs));
   log.info("store: opened {} (schema version {}, {} accounts)", path, schema::latest_version,
            accounts);

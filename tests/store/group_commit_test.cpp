@@ -5,6 +5,7 @@
 #include <set>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
@@ -75,6 +76,64 @@ TEST(store_group_commit, a_thousand_producers_commit_through_few_groups) {
     EXPECT_EQ(events[i].from_state, to_string(pipeline[i]));
     EXPECT_EQ(events[i].to_state, to_string(pipeline[i + 1]));
   }
+}
+
+// Runs accounts first..first+count-1 through the pipeline at once: all
+// commit their first transition together, then the p-th waits p ms before
+// each of the others (writes that arrive apart, as an engine's do). Returns
+// the groups it took.
+std::size_t groups_for(store& s, std::int64_t batch, std::size_t first, std::size_t count) {
+  const auto before = s.groups_committed();
+  boost::asio::io_context io;
+  std::size_t done = 0;
+  for (std::size_t p = 0; p < count; ++p) {
+    boost::asio::co_spawn(
+        io,
+        [&, p, id = std::to_string(first + p)]() -> boost::asio::awaitable<void> {
+          boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+          for (std::size_t i = 0; i + 1 < std::size(pipeline); ++i) {
+            pause.expires_after(std::chrono::milliseconds(i == 0 ? 0 : p));
+            co_await pause.async_wait(boost::asio::use_awaitable);
+            transition t;
+            t.batch_id = batch;
+            t.account_id = id;
+            t.expected = pipeline[i];
+            t.to = pipeline[i + 1];
+            t.step = steps[i + 1];
+            (void)co_await s.commit(std::move(t));
+          }
+          ++done;
+        },
+        [](const std::exception_ptr& e) {
+          if (e) {
+            std::rethrow_exception(e);
+          }
+        });
+  }
+  io.run_for(120s);
+  EXPECT_EQ(done, count);
+  return s.groups_committed() - before;
+}
+
+TEST(store_group_commit, gathering_lets_busy_writers_share_groups_and_never_holds_a_lone_one) {
+  temp_dir dir;
+  captured_log log;
+  store_options gathered;
+  gathered.gather = 400ms;  // far above a commit's time, even on a loaded CI disk
+  auto s = open_store(dir.file("unlinkd.db"), *log.logger, gathered);
+  auto r = s->ingest_blocking(make_request(make_manifest("b1", 21, 1)));
+  const auto batch = std::get<ingest_accepted>(r.value()).batch_id;
+  constexpr std::size_t transitions = std::size(pipeline) - 1;
+  // One account alone: each group holds its one write and none waits (a
+  // wait before every group would take 6 x 400 ms).
+  const auto lone_start = std::chrono::steady_clock::now();
+  EXPECT_EQ(groups_for(*s, batch, 1, 1), transitions);
+  EXPECT_LT(std::chrono::steady_clock::now() - lone_start, 2s) << "a lone writer waited";
+  // Twenty arriving 1 ms apart: ungathered they take about 20 x 6 groups;
+  // once a group held several, the next gathers 400 ms of arrivals.
+  EXPECT_LE(groups_for(*s, batch, 2, 20), 5 * transitions)
+      << "twenty accounts committing together should share groups";
+  EXPECT_EQ(s->counts(), (count_map{{{batch, account_state::done, pipeline_step::verify}, 21}}));
 }
 
 TEST(store_group_commit, racing_transitions_on_one_account_apply_exactly_once) {
