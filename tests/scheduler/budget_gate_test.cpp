@@ -196,7 +196,7 @@ TEST_F(gate_test, try_acquire_grants_only_a_free_slot_nobody_waits_for) {
   // Someone queued: a try does not jump the queue, even once the slot frees.
   caller("b", 1);
   io_.poll();
-  time_.advance(1s);
+  virtual_time::advance(1s);
   EXPECT_FALSE(gate_.try_acquire(key));
   ASSERT_TRUE(run_virtual(
       io_, [&] { return finished_ == 1; }, 10s));
