@@ -23,6 +23,17 @@ constexpr pipeline_step steps[] = {
     pipeline_step::preflight, pipeline_step::preflight, pipeline_step::backup, pipeline_step::pause,
     pipeline_step::unlink,    pipeline_step::verify,    pipeline_step::verify};
 
+// Account `id`'s transition from pipeline[i] to pipeline[i + 1].
+transition pipeline_transition(std::int64_t batch, const std::string& id, std::size_t i) {
+  transition t;
+  t.batch_id = batch;
+  t.account_id = id;
+  t.expected = pipeline[i];
+  t.to = pipeline[i + 1];
+  t.step = steps[i + 1];
+  return t;
+}
+
 TEST(store_group_commit, a_thousand_producers_commit_through_few_groups) {
   temp_dir dir;
   captured_log log;
@@ -41,12 +52,7 @@ TEST(store_group_commit, a_thousand_producers_commit_through_few_groups) {
         io,
         [&, id = std::to_string(1 + p)]() -> boost::asio::awaitable<void> {
           for (std::size_t i = 0; i + 1 < std::size(pipeline); ++i) {
-            transition t;
-            t.batch_id = batch;
-            t.account_id = id;
-            t.expected = pipeline[i];
-            t.to = pipeline[i + 1];
-            t.step = steps[i + 1];
+            transition t = pipeline_transition(batch, id, i);
             t.attempts = static_cast<std::uint32_t>(i);
             auto outcome = co_await s->commit(std::move(t));
             if (outcome && *outcome == commit_outcome::applied) {
@@ -94,12 +100,7 @@ std::size_t groups_for(store& s, std::int64_t batch, std::size_t first, std::siz
           for (std::size_t i = 0; i + 1 < std::size(pipeline); ++i) {
             pause.expires_after(std::chrono::milliseconds(i == 0 ? 0 : p));
             co_await pause.async_wait(boost::asio::use_awaitable);
-            transition t;
-            t.batch_id = batch;
-            t.account_id = id;
-            t.expected = pipeline[i];
-            t.to = pipeline[i + 1];
-            t.step = steps[i + 1];
+            transition t = pipeline_transition(batch, id, i);  // named: see GCC bug 101367
             (void)co_await s.commit(std::move(t));
           }
           ++done;
