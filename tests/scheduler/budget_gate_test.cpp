@@ -33,24 +33,28 @@ class gate_test : public ::testing::Test {
  protected:
   // `calls` acquisitions by one caller of `batch`, one after another.
   void caller(const std::string& batch, int calls, const std::string& endpoint = "/bc/get/") {
-    asio::co_spawn(
-        io_,
-        [this, batch, calls, endpoint]() -> asio::awaitable<void> {
-          // A named key: g++ 12 destroys a braced temporary inside a
-          // co_await expression twice (GCC bug 101367).
-          const gate_key key{"app-1", endpoint, batch};
-          for (int i = 0; i < calls; ++i) {
-            co_await gate_.acquire(key);
-            grants_.push_back({batch, clock::now()});
-            gate_.report(key, gate_answer::ok, 0);
-          }
-          ++finished_;
-        },
-        [](const std::exception_ptr& e) {
-          if (e) {
-            std::rethrow_exception(e);
-          }
-        });
+    spawn([this, batch, calls, endpoint]() -> asio::awaitable<void> {
+      // A named key: g++ 12 destroys a braced temporary inside a
+      // co_await expression twice (GCC bug 101367).
+      const gate_key key{"app-1", endpoint, batch};
+      for (int i = 0; i < calls; ++i) {
+        co_await gate_.acquire(key);
+        grants_.push_back({batch, clock::now()});
+        gate_.report(key, gate_answer::ok, 0);
+      }
+      ++finished_;
+    });
+  }
+
+  // Runs `coroutine` (a function returning an awaitable) on io_; an
+  // exception out of it fails the test run.
+  template <class Coroutine>
+  void spawn(Coroutine coroutine) {
+    asio::co_spawn(io_, std::move(coroutine), [](const std::exception_ptr& e) {
+      if (e) {
+        std::rethrow_exception(e);
+      }
+    });
   }
 
   // The most grants in any window of `width` (a window is (t - width, t]).
@@ -125,30 +129,23 @@ TEST_F(gate_test, no_window_is_ever_over_the_budget_and_the_budget_is_used) {
 
 TEST_F(gate_test, a_rate_limited_answer_holds_everyone_then_lets_one_probe_through) {
   gate_.set_limits("app-1", {10, 600, 864'000});
-  asio::co_spawn(
-      io_,
-      [this]() -> asio::awaitable<void> {
-        const gate_key key{"app-1", "/bc/get/", "a"};
-        co_await gate_.acquire(key);
-        const auto limited_at = clock::now();
-        gate_.report(key, gate_answer::rate_limited, 40100);
-        co_await gate_.acquire(key);  // waits out the cooldown: this is the probe
-        EXPECT_GE(clock::now() - limited_at, 1s);
-        grants_.push_back({"probe", clock::now()});
-        // While the probe is unanswered another caller may not go.
-        const auto before = grants_.size();
-        caller("b", 1);
-        timer t(io_, clock::now() + 5s);
-        co_await t.async_wait(asio::use_awaitable);
-        EXPECT_EQ(grants_.size(), before) << "a call went beside the unanswered probe";
-        gate_.report(key, gate_answer::ok, 0);
-        ++finished_;
-      },
-      [](const std::exception_ptr& e) {
-        if (e) {
-          std::rethrow_exception(e);
-        }
-      });
+  spawn([this]() -> asio::awaitable<void> {
+    const gate_key key{"app-1", "/bc/get/", "a"};
+    co_await gate_.acquire(key);
+    const auto limited_at = clock::now();
+    gate_.report(key, gate_answer::rate_limited, 40100);
+    co_await gate_.acquire(key);  // waits out the cooldown: this is the probe
+    EXPECT_GE(clock::now() - limited_at, 1s);
+    grants_.push_back({"probe", clock::now()});
+    // While the probe is unanswered another caller may not go.
+    const auto before = grants_.size();
+    caller("b", 1);
+    timer t(io_, clock::now() + 5s);
+    co_await t.async_wait(asio::use_awaitable);
+    EXPECT_EQ(grants_.size(), before) << "a call went beside the unanswered probe";
+    gate_.report(key, gate_answer::ok, 0);
+    ++finished_;
+  });
   ASSERT_TRUE(run_virtual(
       io_, [&] { return finished_ == 2; }, 1min));
   ASSERT_EQ(grants_.size(), 2U);
@@ -160,22 +157,15 @@ TEST_F(gate_test, a_cancelled_wait_takes_no_slot) {
   using namespace asio::experimental::awaitable_operators;
   gate_.set_limits("app-1", {1, 60, 864'000});
   bool timed_out = false;
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        const gate_key key{"app-1", "/bc/get/", "a"};
-        co_await gate_.acquire(key);  // the second's one call
-        timer deadline(io_, clock::now() + 100ms);
-        auto first = co_await (gate_.acquire(key) ||
-                               deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
-        timed_out = first.index() == 1;
-        ++finished_;
-      },
-      [](const std::exception_ptr& e) {
-        if (e) {
-          std::rethrow_exception(e);
-        }
-      });
+  spawn([&]() -> asio::awaitable<void> {
+    const gate_key key{"app-1", "/bc/get/", "a"};
+    co_await gate_.acquire(key);  // the second's one call
+    timer deadline(io_, clock::now() + 100ms);
+    auto first =
+        co_await (gate_.acquire(key) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    timed_out = first.index() == 1;
+    ++finished_;
+  });
   ASSERT_TRUE(run_virtual(
       io_, [&] { return finished_ == 1; }, 10s));
   EXPECT_TRUE(timed_out);
@@ -207,20 +197,13 @@ TEST_F(gate_test, acquire_until_gives_up_at_the_deadline_and_takes_no_slot) {
   gate_.set_limits("app-1", {1, 60, 864'000});
   std::optional<bool> first;
   std::optional<bool> second;
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        const gate_key key{"app-1", "/bc/get/", "a"};
-        const auto soon = std::chrono::steady_clock::now() + 100ms;
-        first = co_await gate_.acquire_until(key, soon);   // the free slot
-        second = co_await gate_.acquire_until(key, soon);  // a second away: gives up
-        ++finished_;
-      },
-      [](const std::exception_ptr& e) {
-        if (e) {
-          std::rethrow_exception(e);
-        }
-      });
+  spawn([&]() -> asio::awaitable<void> {
+    const gate_key key{"app-1", "/bc/get/", "a"};
+    const auto soon = std::chrono::steady_clock::now() + 100ms;
+    first = co_await gate_.acquire_until(key, soon);   // the free slot
+    second = co_await gate_.acquire_until(key, soon);  // a second away: gives up
+    ++finished_;
+  });
   ASSERT_TRUE(run_virtual(
       io_, [&] { return finished_ == 1; }, 10s));
   EXPECT_EQ(first, true);
